@@ -1,0 +1,18 @@
+use std::path::PathBuf;
+
+/// Why the server core failed; each variant names the failed step.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("reading certificate {}: {message}", path.display())]
+    ReadCertificate { path: PathBuf, message: String },
+    #[error("reading private key {}: {message}", path.display())]
+    ReadKey { path: PathBuf, message: String },
+    #[error("building TLS policy: {0}")]
+    TlsPolicy(String),
+    #[error("binding {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
