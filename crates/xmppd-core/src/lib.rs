@@ -2,6 +2,7 @@
 
 pub mod certs;
 pub mod error;
+pub mod router;
 pub mod tls;
 
 pub use error::CoreError;

@@ -1,1 +1,17 @@
-fn main() {}
+//! xmppd: wires config -> storage -> modules -> listeners, and the admin subcommands.
+
+mod check;
+mod cli;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("xmppd: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
