@@ -5,6 +5,7 @@
 
 mod error;
 mod listeners;
+mod modules;
 mod security;
 mod server;
 mod services;
@@ -12,6 +13,7 @@ mod storage;
 
 pub use error::ConfigError;
 pub use listeners::Listeners;
+pub use modules::Module;
 pub use security::{Auth, LoginThrottle, SaslMechanism, Tls, TlsVersion};
 pub use server::{Limits, LogLevel, Logging, Registration, VirtualHost};
 pub use services::{Http, Muc, Proxy65, RoomCreation, Upload};
@@ -68,6 +70,10 @@ pub struct Config {
     /// HTTP endpoints served by xmppd itself (BOSH, WebSocket, upload, host-meta, registration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<Http>,
+    /// Optional features switched on (`deploy` always writes the full list); empty means
+    /// xmppd's own defaults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modules: Vec<Module>,
 }
 
 impl Config {

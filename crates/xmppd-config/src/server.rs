@@ -18,7 +18,7 @@ pub struct VirtualHost {
 }
 
 /// Who may create accounts, and how.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
     /// In-band registration (XEP-0077) for strangers. Password change and account removal are
@@ -34,6 +34,16 @@ pub struct Registration {
         skip_serializing_if = "is_default_min_password"
     )]
     pub min_password_length: usize,
+}
+
+impl Default for Registration {
+    fn default() -> Self {
+        Self {
+            in_band: false,
+            web: false,
+            min_password_length: default_min_password(),
+        }
+    }
 }
 
 fn default_min_password() -> usize {

@@ -9,6 +9,10 @@ pub enum CoreError {
     ReadKey { path: PathBuf, message: String },
     #[error("building TLS policy: {0}")]
     TlsPolicy(String),
+    #[error("loading the server secret: {0}")]
+    Secret(String),
+    #[error("opening storage: {0}")]
+    Storage(String),
     #[error("binding {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,

@@ -1,8 +1,14 @@
 //! xmppd's runtime: TLS from the config's policy, listeners, sessions and the router.
 
+pub mod accounts;
+pub mod c2s;
 pub mod certs;
 pub mod error;
+pub mod im;
 pub mod router;
+pub mod runtime;
+pub mod server;
+pub mod throttle;
 pub mod tls;
 
 pub use error::CoreError;

@@ -24,14 +24,11 @@ pub enum Outgoing {
 /// Presence state of one session (RFC 6121 §4).
 #[derive(Debug, Default, Clone)]
 pub struct PresenceState {
-    /// The client sent initial presence and has not gone unavailable since.
-    pub available: bool,
-    /// Priority from the last available presence; negative means "no bare-JID messages".
-    pub priority: i8,
-    /// The last broadcast available presence, serialised, for probes and new subscribers.
-    pub last: Option<Bytes>,
+    /// The last broadcast available presence (priority included), for probes and new
+    /// subscribers; `None` before initial presence and after unavailable.
+    pub last: Option<xmpp_parsers::presence::Presence>,
     /// Entities that got directed presence and must get our unavailable (RFC 6121 §4.6.3).
-    pub directed_to: Vec<jid::Jid>,
+    pub directed_to: std::collections::BTreeSet<jid::Jid>,
     /// The client fetched the roster, so it gets roster pushes (RFC 6121 §2.1.6).
     pub interested: bool,
 }
@@ -52,6 +49,12 @@ impl SessionHandle {
         self.outbox.try_send(Outgoing::Stanza(bytes)).is_ok()
     }
 
+    /// Queues bytes, waiting for room: for bulk deliveries to this session (offline messages)
+    /// that must not be dropped. False when the session is gone.
+    pub async fn send_wait(&self, bytes: Bytes) -> bool {
+        self.outbox.send(Outgoing::Stanza(bytes)).await.is_ok()
+    }
+
     /// Asks the session to close with a stream error.
     pub fn close(&self, error: StreamError) {
         let _ = self.outbox.try_send(Outgoing::Close(error));
@@ -63,6 +66,19 @@ impl SessionHandle {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// What the RFC 6121 rules need to know of this session.
+    pub fn snapshot(&self) -> xmppd_modules::rfc6121::presence::ResourceSnapshot {
+        xmppd_modules::rfc6121::presence::ResourceSnapshot {
+            jid: self.jid.clone(),
+            presence: self
+                .presence
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .last
+                .clone(),
+        }
     }
 
     /// Changes the presence state.

@@ -2,6 +2,8 @@
 
 mod check;
 mod cli;
+mod serve;
+mod users;
 
 use clap::Parser;
 

@@ -1,0 +1,193 @@
+//! Routing a stanza to its addressee, and delivery to local accounts (RFC 6121 §8.5), including
+//! offline storage (XEP-0160).
+
+use super::{Session, serialise};
+use crate::server::Server;
+use chrono::{DateTime, Utc};
+use jid::Jid;
+use minidom::Element;
+use std::sync::Arc;
+use xmpp_parsers::message::Message;
+use xmpp_parsers::ns;
+use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
+use xmppd_modules::rfc6121::delivery::{self, Decision, StanzaKind};
+use xmppd_modules::rfc6121::presence::ResourceSnapshot;
+use xmppd_modules::{stanza_error, xep0160_offline};
+use xmppd_storage::{Accounts, Offline};
+
+/// Offline messages delivered per batch at login.
+const OFFLINE_BATCH: u32 = 100;
+
+/// Routes a stanza that has `from` and `to` set. Boxed because bounces route again.
+pub fn route<'a>(
+    server: &'a Arc<Server>,
+    stanza: Element,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+    Box::pin(async move {
+        let Some(to) = stanza.attr("to").and_then(|t| Jid::new(t).ok()) else {
+            return;
+        };
+        if !server.serves(to.domain().as_str()) {
+            // Components and federation come later; say so instead of dropping silently.
+            let condition = if server.config.all_domains().contains(&to.domain().as_str()) {
+                DefinedCondition::ServiceUnavailable
+            } else {
+                DefinedCondition::RemoteServerNotFound
+            };
+            bounce(server, &stanza, ErrorType::Cancel, condition).await;
+            return;
+        }
+        if to.node().is_none() {
+            if stanza.is("iq", ns::DEFAULT_NS) {
+                super::iq::to_server(server, stanza).await;
+            }
+            // Messages and presence to the server itself have nobody to reach.
+            return;
+        }
+        to_local_account(server, stanza, to).await;
+    })
+}
+
+/// Sends an error for `stanza` back to its sender (never for errors: no loops).
+pub async fn bounce(
+    server: &Arc<Server>,
+    stanza: &Element,
+    type_: ErrorType,
+    condition: DefinedCondition,
+) {
+    if stanza.attr("type") == Some("error") {
+        return;
+    }
+    let error = stanza_error::make(type_, condition, None);
+    if let Some(reply) = stanza_error::bounce(stanza, error) {
+        route(server, reply).await;
+    }
+}
+
+async fn to_local_account(server: &Arc<Server>, stanza: Element, to: Jid) {
+    let bare = to.to_bare();
+    let Some(user) = server.local_user(&bare) else {
+        return;
+    };
+    let sessions = server.router.sessions(&bare);
+    let exists = !sessions.is_empty()
+        || server
+            .storage
+            .account_exists(user)
+            .await
+            .unwrap_or_else(|err| {
+                tracing::warn!(%err, "looking up an account failed");
+                false
+            });
+    if stanza.is("presence", ns::DEFAULT_NS) {
+        super::presence::to_local_account(server, stanza, &to, &sessions, exists).await;
+        return;
+    }
+    let snapshots: Vec<ResourceSnapshot> = sessions.iter().map(|s| s.snapshot()).collect();
+    let Ok(kind) = StanzaKind::from_element(&stanza) else {
+        bounce(
+            server,
+            &stanza,
+            ErrorType::Modify,
+            DefinedCondition::BadRequest,
+        )
+        .await;
+        return;
+    };
+    match delivery::route_local(&to, &kind, exists.then_some(&snapshots[..])) {
+        Decision::DeliverTo(targets) => {
+            let Some(bytes) = serialise(&stanza) else {
+                return;
+            };
+            for target in targets {
+                if let Some(session) = sessions.iter().find(|s| s.jid == target) {
+                    session.send(bytes.clone());
+                }
+            }
+        }
+        Decision::StoreOffline => store_offline(server, stanza, user).await,
+        Decision::HandleOnBehalf => super::iq::on_behalf_of_account(server, stanza, bare).await,
+        Decision::Error(type_, condition) => bounce(server, &stanza, type_, condition).await,
+        Decision::Drop => {}
+    }
+}
+
+async fn store_offline(server: &Arc<Server>, stanza: Element, user: xmppd_storage::User<'_>) {
+    let Ok(message) = Message::try_from(stanza.clone()) else {
+        return;
+    };
+    if !xep0160_offline::should_store(&message) {
+        return;
+    }
+    let mut bytes = Vec::new();
+    if stanza.write_to(&mut bytes).is_err() {
+        return;
+    }
+    let from = stanza.attr("from").unwrap_or_default().to_owned();
+    let limit = server.config.limits.offline_messages_per_account;
+    let stored = server
+        .storage
+        .store_offline(user, &from, &bytes, std::time::SystemTime::now(), limit)
+        .await;
+    if let Err(err) = stored {
+        tracing::info!(%err, "offline storage refused a message");
+        bounce(
+            server,
+            &stanza,
+            ErrorType::Wait,
+            DefinedCondition::ResourceConstraint,
+        )
+        .await;
+    }
+}
+
+/// Delivers stored messages to a session that just sent initial presence, deleting each batch
+/// only once it is queued for the session (nothing is lost if the session dies meanwhile).
+pub async fn deliver_stored_offline(server: &Arc<Server>, session: &Session) {
+    let bare = session.bare();
+    let Some(user) = server.local_user(&bare) else {
+        return;
+    };
+    let domain = Jid::from(jid::BareJid::from_parts(None, bare.domain()));
+    loop {
+        let batch = match server.storage.fetch_offline(user, OFFLINE_BATCH).await {
+            Ok(batch) if !batch.is_empty() => batch,
+            Ok(_) => return,
+            Err(err) => {
+                tracing::warn!(%err, "fetching offline messages failed");
+                return;
+            }
+        };
+        let mut last = None;
+        for stored in &batch {
+            let parsed = std::str::from_utf8(&stored.stanza)
+                .ok()
+                .and_then(|text| text.parse::<Element>().ok())
+                .and_then(|el| Message::try_from(el).ok());
+            if let Some(message) = parsed {
+                let mut message = message;
+                message.to = Some(Jid::from(session.jid().clone()));
+                let stamped = xep0160_offline::stamp(
+                    message,
+                    &domain,
+                    DateTime::<Utc>::from(stored.stored_at),
+                );
+                let Some(bytes) = serialise(&Element::from(stamped)) else {
+                    continue;
+                };
+                if !session.handle.send_wait(bytes).await {
+                    break;
+                }
+            }
+            last = Some(stored.id);
+        }
+        let Some(last) = last else { return };
+        if let Err(err) = server.storage.delete_offline_up_to(user, last).await {
+            tracing::warn!(%err, "deleting delivered offline messages failed");
+            return;
+        }
+        if batch.len() < OFFLINE_BATCH as usize {
+            return;
+        }
+    }
+}

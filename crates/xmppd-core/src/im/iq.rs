@@ -1,0 +1,366 @@
+//! IQs the server answers itself: to the server domain (disco, ping, version, time, uptime,
+//! registration), for the user's own account (roster, vCard, private XML) and on behalf of
+//! other accounts (vCard, last activity, disco) (RFC 6120 §8.2.3, RFC 6121 §8.5.1).
+
+use super::{Session, route, send_element};
+use crate::server::Server;
+use jid::{BareJid, Jid};
+use minidom::Element;
+use std::sync::Arc;
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::ns;
+use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
+use xmppd_modules::{
+    Error, stanza_error, xep0012_last, xep0049_private, xep0054_vcard, xep0077_register,
+    xep0092_version, xep0199_ping, xep0202_time,
+};
+use xmppd_storage::{LastActivity, PrivateXml, User, VCards};
+
+/// The error reply for a request, from a rule's error.
+pub fn error_reply(iq: &Iq, error: &Error) -> Iq {
+    stanza_error::iq_error(iq, stanza_error::from_error(error)).unwrap_or_else(|| iq.clone())
+}
+
+/// The error reply for a request, with a condition.
+pub fn error_with(iq: &Iq, type_: ErrorType, condition: DefinedCondition) -> Iq {
+    stanza_error::iq_error(iq, stanza_error::make(type_, condition, None))
+        .unwrap_or_else(|| iq.clone())
+}
+
+/// `internal-server-error`, for storage failures (logged where they happen).
+pub fn internal_error(iq: &Iq) -> Iq {
+    error_with(iq, ErrorType::Wait, DefinedCondition::InternalServerError)
+}
+
+fn service_unavailable(iq: &Iq) -> Iq {
+    error_with(iq, ErrorType::Cancel, DefinedCondition::ServiceUnavailable)
+}
+
+fn payload(iq: &Iq) -> Option<&Element> {
+    match iq {
+        Iq::Get { payload, .. } | Iq::Set { payload, .. } => Some(payload),
+        _ => None,
+    }
+}
+
+fn from_bare(iq: &Iq) -> Option<BareJid> {
+    match iq {
+        Iq::Get { from, .. } | Iq::Set { from, .. } => from.as_ref().map(Jid::to_bare),
+        _ => None,
+    }
+}
+
+/// An IQ the client sent.
+pub async fn from_client(
+    server: &Arc<Server>,
+    session: &Session,
+    stanza: Element,
+    to: Option<Jid>,
+) {
+    let Ok(iq) = Iq::try_from(stanza.clone()) else {
+        super::deliver::bounce(
+            server,
+            &stanza,
+            ErrorType::Modify,
+            DefinedCondition::BadRequest,
+        )
+        .await;
+        return;
+    };
+    let own = session.bare();
+    let for_self = to
+        .as_ref()
+        .is_none_or(|t| t.try_as_full().is_err() && t.to_bare() == own);
+    let is_request = matches!(iq, Iq::Get { .. } | Iq::Set { .. });
+    let reply = if for_self && is_request {
+        Some(for_own_account(server, session, iq).await)
+    } else if to.is_some() {
+        route(server, stanza).await;
+        None
+    } else {
+        None
+    };
+    if let Some(Some(reply)) = reply {
+        let mut el: Element = reply.into();
+        // Answers about the account come from the bare JID, or from nowhere when it was not
+        // addressed (RFC 6120 §8.1.2.1).
+        if to.is_none() {
+            super::set_address(&mut el, super::Address::From, None);
+        }
+        send_element(&session.handle, &el);
+    }
+}
+
+async fn for_own_account(server: &Arc<Server>, session: &Session, iq: Iq) -> Option<Iq> {
+    let payload = payload(&iq)?.clone();
+    let bare = session.bare();
+    let user = server.local_user(&bare)?;
+    let is_set = matches!(iq, Iq::Set { .. });
+    let answer = if payload.is("query", ns::ROSTER) {
+        return super::roster::handle(server, session, iq)
+            .await
+            .unwrap_or_else(Some);
+    } else if payload.is("vCard", ns::VCARD) {
+        vcard(server, &bare, &bare, user, is_set, payload).await
+    } else if payload.is("query", ns::PRIVATE) {
+        private(server, &bare, user, is_set, payload).await
+    } else if payload.is("ping", ns::PING) {
+        Ok(None)
+    } else if payload.is("query", ns::DISCO_INFO) && !is_set {
+        server
+            .disco
+            .account_info(payload.attr("node"))
+            .map(|info| Some(info.into()))
+            .map_err(Some)
+    } else {
+        Err(None)
+    };
+    Some(reply_for(&iq, answer))
+}
+
+/// The result or error for a request, from a handler's answer: `Err(None)` means nobody here
+/// handles that payload.
+fn reply_for(iq: &Iq, answer: Result<Option<Element>, Option<Error>>) -> Iq {
+    match answer {
+        Ok(payload) => xmppd_modules::iq::result(iq, payload).unwrap_or_else(|| iq.clone()),
+        Err(Some(error)) => error_reply(iq, &error),
+        Err(None) => service_unavailable(iq),
+    }
+}
+
+async fn vcard(
+    server: &Server,
+    requester: &BareJid,
+    target: &BareJid,
+    user: User<'_>,
+    is_set: bool,
+    payload: Element,
+) -> Result<Option<Element>, Option<Error>> {
+    match xep0054_vcard::parse(
+        requester,
+        target,
+        is_set,
+        payload,
+        xep0054_vcard::DEFAULT_MAX_BYTES,
+    )
+    .map_err(Some)?
+    {
+        xep0054_vcard::Request::Get(_) => {
+            let stored = server.storage.vcard(user).await.map_err(|_| None)?;
+            let stored = stored.and_then(|xml| xml.parse::<Element>().ok());
+            Ok(Some(xep0054_vcard::answer_get(stored)))
+        }
+        xep0054_vcard::Request::Set(card) => {
+            server
+                .storage
+                .set_vcard(user, &String::from(&card))
+                .await
+                .map_err(|_| None)?;
+            Ok(None)
+        }
+    }
+}
+
+async fn private(
+    server: &Server,
+    bare: &BareJid,
+    user: User<'_>,
+    is_set: bool,
+    payload: Element,
+) -> Result<Option<Element>, Option<Error>> {
+    match xep0049_private::parse(bare, bare, is_set, payload).map_err(Some)? {
+        xep0049_private::Request::Get(key, asked) => {
+            let stored = server
+                .storage
+                .private_xml(user, &key.namespace)
+                .await
+                .map_err(|_| None)?
+                .and_then(|xml| xml.parse::<Element>().ok());
+            Ok(Some(xep0049_private::answer_get(asked, stored)))
+        }
+        xep0049_private::Request::Set(key, element) => {
+            server
+                .storage
+                .set_private_xml(user, &key.namespace, &String::from(&element))
+                .await
+                .map_err(|_| None)?;
+            Ok(None)
+        }
+    }
+}
+
+/// An IQ addressed to the server domain itself.
+pub async fn to_server(server: &Arc<Server>, stanza: Element) {
+    let Ok(iq) = Iq::try_from(stanza) else { return };
+    let Some(payload) = payload(&iq).cloned() else {
+        return;
+    };
+    let is_set = matches!(iq, Iq::Set { .. });
+    let answer: Result<Option<Element>, Option<Error>> = if payload.is("ping", ns::PING) {
+        let reply = xep0199_ping::answer(&iq);
+        if let Some(reply) = reply {
+            route(server, reply.into()).await;
+        }
+        return;
+    } else if payload.is("query", ns::VERSION) && !is_set {
+        Ok(Some(
+            xep0092_version::SoftwareVersion::this_build()
+                .answer()
+                .into(),
+        ))
+    } else if payload.is("time", ns::TIME) && !is_set {
+        let offset = chrono::FixedOffset::east_opt(0).expect("zero is a valid offset");
+        Ok(Some(
+            xep0202_time::answer(&xep0202_time::SystemClock, offset).into(),
+        ))
+    } else if payload.is("query", xep0012_last::NS) && !is_set {
+        Ok(Some(
+            xep0012_last::server_uptime(server.started, chrono::Utc::now()).into(),
+        ))
+    } else if payload.is("query", ns::DISCO_INFO) && !is_set {
+        server
+            .disco
+            .server_info(payload.attr("node"))
+            .map(|i| Some(i.into()))
+            .map_err(Some)
+    } else if payload.is("query", ns::DISCO_ITEMS) && !is_set {
+        server
+            .disco
+            .server_items(payload.attr("node"))
+            .map(|i| Some(i.into()))
+            .map_err(Some)
+    } else if payload.is("query", ns::REGISTER) {
+        register_logged_in(server, &iq, is_set, payload).await
+    } else {
+        Err(None)
+    };
+    route(server, reply_for(&iq, answer).into()).await;
+}
+
+/// XEP-0077 for a logged-in user: password change and account removal.
+async fn register_logged_in(
+    server: &Arc<Server>,
+    iq: &Iq,
+    is_set: bool,
+    payload: Element,
+) -> Result<Option<Element>, Option<Error>> {
+    let bare = from_bare(iq).ok_or(None)?;
+    let user = server.local_user(&bare).ok_or(None)?;
+    let vhost = server
+        .config
+        .vhosts
+        .iter()
+        .find(|v| v.domain.eq_ignore_ascii_case(bare.domain().as_str()));
+    let policy = xep0077_register::Policy {
+        open: vhost.is_some_and(|v| v.registration.in_band),
+        instructions: "Choose a username and password.".to_owned(),
+    };
+    let requester = xep0077_register::Requester::Account(bare.clone());
+    if !is_set {
+        return xep0077_register::fields(&requester, &policy)
+            .map(|q| Some(q.into()))
+            .map_err(Some);
+    }
+    match xep0077_register::parse_set(&requester, &policy, payload).map_err(Some)? {
+        xep0077_register::Request::ChangePassword { password } => {
+            let min = vhost
+                .map(|v| v.registration.min_password_length)
+                .unwrap_or(8);
+            crate::accounts::check_password(&password, min)
+                .map_err(|_| Some(Error::RegisterMissingField("password")))?;
+            crate::accounts::set_password(
+                &server.storage,
+                user,
+                &password,
+                server.config.auth.scram_iterations,
+            )
+            .await
+            .map_err(|_| None)?;
+            Ok(None)
+        }
+        xep0077_register::Request::Remove => {
+            use xmppd_storage::Accounts;
+            server
+                .storage
+                .delete_account(user)
+                .await
+                .map_err(|_| None)?;
+            // Every session of the removed account ends (XEP-0077 §3.2).
+            for session in server.router.sessions(&bare) {
+                session.close(
+                    xmppd_stream::StreamError::new(
+                        xmpp_parsers::stream_error::DefinedCondition::NotAuthorized,
+                    )
+                    .with_text("Account removed"),
+                );
+            }
+            Ok(None)
+        }
+        xep0077_register::Request::Register { .. } => Err(Some(Error::RegisterOtherAccount)),
+    }
+}
+
+/// An IQ request to another account's bare JID, answered by the server on its behalf.
+pub async fn on_behalf_of_account(server: &Arc<Server>, stanza: Element, target: BareJid) {
+    let Ok(iq) = Iq::try_from(stanza) else { return };
+    let Some(payload) = payload(&iq).cloned() else {
+        return;
+    };
+    let Some(user) = server.local_user(&target) else {
+        return;
+    };
+    let requester = from_bare(&iq);
+    let is_set = matches!(iq, Iq::Set { .. });
+    let answer = if payload.is("vCard", ns::VCARD) {
+        match &requester {
+            Some(requester) => vcard(server, requester, &target, user, is_set, payload).await,
+            None => Err(None),
+        }
+    } else if payload.is("query", xep0012_last::NS) && !is_set {
+        last_activity(server, requester.as_ref(), &target, user).await
+    } else if payload.is("query", ns::DISCO_INFO) && !is_set {
+        server
+            .disco
+            .account_info(payload.attr("node"))
+            .map(|i| Some(i.into()))
+            .map_err(Some)
+    } else {
+        Err(None)
+    };
+    let mut reply: Element = reply_for(&iq, answer).into();
+    super::set_address(&mut reply, super::Address::From, Some(&target.to_string()));
+    route(server, reply).await;
+}
+
+async fn last_activity(
+    server: &Server,
+    requester: Option<&BareJid>,
+    target: &BareJid,
+    user: User<'_>,
+) -> Result<Option<Element>, Option<Error>> {
+    let requester = requester.ok_or(None)?;
+    let contact = super::roster::contact(server, user, requester)
+        .await
+        .ok()
+        .map(|(c, _)| c);
+    let online = server
+        .router
+        .sessions(target)
+        .iter()
+        .any(|s| s.presence().last.is_some());
+    let last = server.storage.last_activity(user).await.map_err(|_| None)?;
+    let last = last.map(|l| xep0012_last::LastLogout {
+        at: chrono::DateTime::<chrono::Utc>::from(l.at),
+        status: l.status,
+    });
+    xep0012_last::user_last(
+        requester,
+        target,
+        contact,
+        online,
+        last.as_ref(),
+        chrono::Utc::now(),
+    )
+    .map(|a| Some(a.into()))
+    .map_err(Some)
+}

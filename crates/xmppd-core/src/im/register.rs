@@ -1,0 +1,125 @@
+//! XEP-0077 in-band registration by someone not logged in (the stream hands these over only
+//! over TLS and only for hosts open to registration).
+
+use crate::server::Server;
+use jid::BareJid;
+use minidom::Element;
+use std::sync::Arc;
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
+use xmppd_modules::xep0077_register::{self, Policy, Request, Requester};
+use xmppd_modules::{Error, welcome};
+use xmppd_storage::User;
+
+fn policy(server: &Server, host: &str) -> (Policy, usize) {
+    let vhost = server
+        .config
+        .vhosts
+        .iter()
+        .find(|v| v.domain.eq_ignore_ascii_case(host));
+    let policy = Policy {
+        open: vhost.is_some_and(|v| v.registration.in_band),
+        instructions: "Choose a username and a password.".to_owned(),
+    };
+    (
+        policy,
+        vhost
+            .map(|v| v.registration.min_password_length)
+            .unwrap_or(8),
+    )
+}
+
+/// Answers a registration iq from a stranger on `host`.
+pub async fn register_stranger(server: &Arc<Server>, host: &str, stanza: Element) -> Element {
+    let Ok(iq) = Iq::try_from(stanza.clone()) else {
+        return bad_request(&stanza);
+    };
+    let (policy, min_len) = policy(server, host);
+    let reply = match &iq {
+        Iq::Get { .. } => match xep0077_register::fields(&Requester::Anonymous, &policy) {
+            Ok(query) => xmppd_modules::iq::result(&iq, Some(query.into())),
+            Err(err) => Some(super::iq::error_reply(&iq, &err)),
+        },
+        Iq::Set { payload, .. } => {
+            Some(create(server, host, &iq, payload.clone(), &policy, min_len).await)
+        }
+        _ => None,
+    };
+    reply
+        .map(Into::into)
+        .unwrap_or_else(|| bad_request(&stanza))
+}
+
+async fn create(
+    server: &Arc<Server>,
+    host: &str,
+    iq: &Iq,
+    payload: Element,
+    policy: &Policy,
+    min_len: usize,
+) -> Iq {
+    let (username, password) =
+        match xep0077_register::parse_set(&Requester::Anonymous, policy, payload) {
+            Ok(Request::Register { username, password }) => (username, password),
+            Ok(_) => return super::iq::error_reply(iq, &Error::RegisterRemoveUnauthenticated),
+            Err(err) => return super::iq::error_reply(iq, &err),
+        };
+    if let Err(err) = crate::accounts::check_password(&password, min_len) {
+        let mut reply =
+            super::iq::error_with(iq, ErrorType::Modify, DefinedCondition::NotAcceptable);
+        if let Iq::Error { error, .. } = &mut reply {
+            error.texts.insert("en".to_owned(), err.to_string());
+        }
+        return reply;
+    }
+    let user = User::new(&username, host);
+    match crate::accounts::create(
+        &server.storage,
+        user,
+        &password,
+        server.config.auth.scram_iterations,
+    )
+    .await
+    {
+        Ok(()) => {
+            tracing::info!("account registered in band");
+            let account = BareJid::new(&format!("{username}@{host}")).ok();
+            let message = server
+                .config
+                .welcome
+                .as_deref()
+                .zip(account)
+                .and_then(|(text, account)| welcome::welcome(&account, text));
+            if let Some(message) = message {
+                let mut el: Element = message.into();
+                super::set_address(&mut el, super::Address::From, Some(host));
+                super::route(server, el).await;
+            }
+            xmppd_modules::iq::result(iq, None).unwrap_or_else(|| iq.clone())
+        }
+        Err(crate::accounts::AccountError::AlreadyExists) => {
+            super::iq::error_with(iq, ErrorType::Cancel, DefinedCondition::Conflict)
+        }
+        Err(err) => {
+            tracing::warn!(%err, "in-band registration failed");
+            super::iq::internal_error(iq)
+        }
+    }
+}
+
+/// The answer when an address registers too often.
+pub fn registration_throttled(stanza: &Element) -> Element {
+    match Iq::try_from(stanza.clone()) {
+        Ok(iq) => {
+            super::iq::error_with(&iq, ErrorType::Wait, DefinedCondition::ResourceConstraint).into()
+        }
+        Err(_) => bad_request(stanza),
+    }
+}
+
+/// `bad-request` for an iq that does not parse, echoing its id so the client can match it.
+fn bad_request(stanza: &Element) -> Element {
+    let error =
+        xmppd_modules::stanza_error::make(ErrorType::Modify, DefinedCondition::BadRequest, None);
+    Iq::from_error(stanza.attr("id").unwrap_or_default(), error).into()
+}

@@ -1,0 +1,21 @@
+//! `deploy`: declarative deployment of the xmppd XMPP server from one YAML spec.
+//!
+//! Data flow of `deploy validate` and `deploy render`:
+//! YAML text -> [`source`] (JSON value + `spec path -> line:column` index)
+//! -> [`schema_check`] (every JSON-schema error at once) -> [`spec::Spec`] (serde)
+//! -> [`model::Model`] (semantic checks, all at once) -> [`render`] (files).
+
+pub mod diag;
+pub mod error;
+pub mod model;
+pub mod render;
+pub mod schema_check;
+pub mod source;
+pub mod spec;
+pub mod validate;
+
+pub use diag::{Diagnostic, Severity};
+pub use error::DeployError;
+pub use model::Model;
+pub use spec::Spec;
+pub use validate::{Validated, validate_text};

@@ -1,0 +1,180 @@
+//! Auth, logging, storage and runtime settings in the spec.
+
+use super::units::ByteSize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Authentication (SASL, RFC 6120 section 6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Auth {
+    /// SASL mechanisms offered, SCRAM family only (no DIGEST-MD5).
+    pub mechanisms: Vec<SaslMechanism>,
+    /// Also offer PLAIN, only ever over TLS (needed by some old clients and gateways).
+    pub allow_plain: bool,
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        use SaslMechanism::*;
+        Self {
+            mechanisms: vec![
+                ScramSha1,
+                ScramSha1Plus,
+                ScramSha256,
+                ScramSha256Plus,
+                ScramSha512,
+                ScramSha512Plus,
+            ],
+            allow_plain: false,
+        }
+    }
+}
+
+/// A SCRAM mechanism (RFC 5802, RFC 7677); `-PLUS` adds channel binding.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum SaslMechanism {
+    #[serde(rename = "SCRAM-SHA-1")]
+    ScramSha1,
+    #[serde(rename = "SCRAM-SHA-1-PLUS")]
+    ScramSha1Plus,
+    #[serde(rename = "SCRAM-SHA-256")]
+    ScramSha256,
+    #[serde(rename = "SCRAM-SHA-256-PLUS")]
+    ScramSha256Plus,
+    #[serde(rename = "SCRAM-SHA-512")]
+    ScramSha512,
+    #[serde(rename = "SCRAM-SHA-512-PLUS")]
+    ScramSha512Plus,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Logging {
+    /// Log level: `error`, `warn`, `info`, `debug` or `trace`.
+    pub level: LogLevel,
+    /// Log client IP addresses (xmppd and nginx access logs). Off by default, for privacy.
+    pub client_ips: bool,
+}
+
+/// Log level.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Error,
+    Warn,
+    #[default]
+    Info,
+    Debug,
+    Trace,
+}
+
+/// Where accounts, rosters and archives live.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    /// `sqlite` (embedded, in the data volume) or `postgres` (needs `postgres`).
+    #[serde(default)]
+    pub backend: StorageBackend,
+    /// PostgreSQL connection, for `backend: postgres`. The URL holds a password, so it is never
+    /// written in the spec: name a file or an environment variable that holds it.
+    #[serde(default)]
+    pub postgres: Option<Postgres>,
+}
+
+/// Storage backend: `sqlite` or `postgres`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    #[default]
+    Sqlite,
+    Postgres,
+}
+
+/// Where the PostgreSQL URL comes from: exactly one of `url_file` and `url_env`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Postgres {
+    /// File holding the URL (`postgres://user:password@host/db`); relative to the spec folder.
+    #[serde(default)]
+    pub url_file: Option<PathBuf>,
+    /// Environment variable holding the URL.
+    #[serde(default)]
+    pub url_env: Option<String>,
+}
+
+/// How the deployment runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Runtime {
+    /// Container engine: `docker`.
+    pub engine: Engine,
+    /// Image of each component.
+    pub images: Images,
+    /// Folder for state that must survive (ACME account, certificates, DH group, secrets);
+    /// relative to the spec file's folder.
+    pub state_dir: PathBuf,
+    /// Limits on what a stranger can send.
+    pub limits: Limits,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Self {
+            engine: Engine::Docker,
+            images: Images::default(),
+            state_dir: PathBuf::from(".state"),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Container engine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    #[default]
+    Docker,
+}
+
+/// Images of the components.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Images {
+    /// The xmppd server.
+    pub xmppd: Image,
+    /// The nginx HTTPS front.
+    pub nginx: Image,
+}
+
+/// A component image: built locally (the default), or an upstream `reference`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Image {
+    /// Upstream image reference (`registry.example/xmppd:1.0`) instead of a local build.
+    pub reference: Option<String>,
+}
+
+/// Limits on what a stranger can send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest stanza accepted.
+    pub max_stanza_size: ByteSize,
+    /// Concurrent connections accepted from one IP address.
+    #[schemars(range(min = 1))]
+    pub connections_per_ip: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_stanza_size: ByteSize(256 * ByteSize::KIB),
+            connections_per_ip: 20,
+        }
+    }
+}
