@@ -73,6 +73,10 @@ pub struct Limits {
     /// Seconds a connection may stay unauthenticated.
     #[serde(default = "default_auth_timeout")]
     pub unauthenticated_timeout_secs: u64,
+    /// Seconds of silence after which the server sends a whitespace keepalive (RFC 6120
+    /// §4.6.1), so dead connections are noticed and NAT mappings stay open.
+    #[serde(default = "default_keepalive")]
+    pub keepalive_secs: u64,
 }
 
 impl Default for Limits {
@@ -83,6 +87,7 @@ impl Default for Limits {
             resources_per_account: default_resources(),
             offline_messages_per_account: default_offline(),
             unauthenticated_timeout_secs: default_auth_timeout(),
+            keepalive_secs: default_keepalive(),
         }
     }
 }
@@ -101,6 +106,9 @@ fn default_offline() -> u32 {
 }
 fn default_auth_timeout() -> u64 {
     30
+}
+fn default_keepalive() -> u64 {
+    60
 }
 
 /// Log verbosity.

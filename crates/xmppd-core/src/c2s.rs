@@ -103,6 +103,8 @@ struct Connection {
     /// The username of a SASL attempt that has not succeeded yet (for the failure counters).
     attempt: Option<String>,
     closed: bool,
+    /// When we last wrote, for whitespace keepalives.
+    last_write: tokio::time::Instant,
 }
 
 /// Serves one accepted TCP connection until it closes.
@@ -137,6 +139,7 @@ pub async fn serve(runtime: Arc<Runtime>, tcp: TcpStream, peer: SocketAddr, kind
         session: None,
         attempt: None,
         closed: false,
+        last_write: tokio::time::Instant::now(),
     };
     conn.run(outbox_rx).await;
     conn.finish().await;
@@ -149,9 +152,12 @@ fn login_timeout(runtime: &Runtime) -> Duration {
 impl Connection {
     async fn run(&mut self, mut outbox: mpsc::Receiver<Outgoing>) {
         let deadline = tokio::time::Instant::now() + login_timeout(&self.runtime);
+        let keepalive =
+            Duration::from_secs(self.runtime.server.config.limits.keepalive_secs.max(1));
         let mut buf = vec![0u8; READ_CHUNK];
         while !self.closed {
             let bound = self.session.is_some();
+            let next_keepalive = self.last_write + keepalive;
             tokio::select! {
                 read = self.io.read(&mut buf) => {
                     let n = match read {
@@ -168,6 +174,12 @@ impl Connection {
                     if self.write_outgoing(out, &mut outbox).await.is_err() {
                         return;
                     }
+                }
+                _ = tokio::time::sleep_until(next_keepalive), if bound => {
+                    if self.io.write_all(b" ").await.is_err() || self.io.flush().await.is_err() {
+                        return;
+                    }
+                    self.last_write = tokio::time::Instant::now();
                 }
                 _ = tokio::time::sleep_until(deadline), if !bound => {
                     let actions = self.c2s.close(Some(
@@ -198,6 +210,7 @@ impl Connection {
             }
             next = outbox.try_recv().ok();
         }
+        self.last_write = tokio::time::Instant::now();
         self.io.flush().await
     }
 
@@ -274,6 +287,7 @@ impl Connection {
         }
         if dirty {
             self.io.flush().await?;
+            self.last_write = tokio::time::Instant::now();
         }
         Ok(())
     }
@@ -420,6 +434,9 @@ impl Connection {
         let (Some(session), Some(text)) = (&self.session, &self.runtime.server.config.motd) else {
             return;
         };
+        if !self.runtime.server.enabled(xmppd_config::Module::Motd) {
+            return;
+        }
         let domain = jid::BareJid::from_parts(None, session.jid().domain());
         if let Some(message) = xmppd_modules::motd::motd(&domain, session.jid(), text) {
             im::send_element(&session.handle, &message.into());

@@ -98,6 +98,13 @@ impl Runtime {
             secret: unknown_user_secret(&config.data_dir)?,
             iterations: config.auth.scram_iterations,
         };
+        let server = Arc::new(Server::new(config, storage));
+        let config = &server.config;
+        let extra_features = if server.enabled(xmppd_config::Module::Caps) {
+            server.caps().into_iter().collect()
+        } else {
+            Vec::new()
+        };
         let c2s = Arc::new(C2sConfig {
             hosts: config
                 .vhosts
@@ -114,7 +121,7 @@ impl Runtime {
             plain_allowed: config.auth.allow_plain,
             max_auth_failures: MAX_AUTH_FAILURES,
             unknown_user,
-            extra_features: Vec::new(),
+            extra_features,
             registration_hosts: config
                 .vhosts
                 .iter()
@@ -123,7 +130,7 @@ impl Runtime {
                 .collect(),
         });
         Ok(Arc::new(Self {
-            server: Arc::new(Server::new(config, storage)),
+            server,
             certs,
             c2s,
             starttls,

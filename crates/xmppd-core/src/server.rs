@@ -5,26 +5,36 @@ use crate::router::Router;
 use chrono::{DateTime, Utc};
 use jid::{BareJid, Jid};
 use std::collections::BTreeSet;
-use xmppd_config::Config;
+use xmppd_config::{Config, Module};
+
+fn module_enabled(config: &Config, module: Module) -> bool {
+    config.modules.is_empty() || config.modules.contains(&module)
+}
 use xmppd_modules::xep0030_disco::Registry;
 use xmppd_storage::{Storage, User};
 
-/// Features this build implements, announced in disco#info of the server.
-const SERVER_FEATURES: &[&str] = &[
-    "urn:xmpp:ping",
-    "jabber:iq:version",
-    "urn:xmpp:time",
-    "jabber:iq:last",
-    "jabber:iq:private",
-    "vcard-temp",
-    "jabber:iq:roster",
-    "urn:xmpp:delay",
-    "msgoffline",
-    "jabber:iq:register",
+/// Features of the server in disco#info, each with the module that provides it (`None`: always).
+const SERVER_FEATURES: &[(Option<Module>, &str)] = &[
+    (None, "jabber:iq:roster"),
+    (
+        Some(Module::RosterVersioning),
+        "urn:xmpp:features:rosterver",
+    ),
+    (Some(Module::Ping), "urn:xmpp:ping"),
+    (Some(Module::Version), "jabber:iq:version"),
+    (Some(Module::Time), "urn:xmpp:time"),
+    (Some(Module::Uptime), "jabber:iq:last"),
+    (Some(Module::Private), "jabber:iq:private"),
+    (Some(Module::Vcard), "vcard-temp"),
+    (Some(Module::Offline), "msgoffline"),
+    (None, "urn:xmpp:delay"),
 ];
 
 /// Features announced for every account's bare JID.
-const ACCOUNT_FEATURES: &[&str] = &["vcard-temp", "jabber:iq:last"];
+const ACCOUNT_FEATURES: &[(Option<Module>, &str)] = &[
+    (Some(Module::Vcard), "vcard-temp"),
+    (Some(Module::Uptime), "jabber:iq:last"),
+];
 
 /// Everything sessions share.
 #[derive(Debug)]
@@ -44,11 +54,15 @@ impl Server {
             .iter()
             .map(|v| v.domain.to_ascii_lowercase())
             .collect();
+        let enabled = |m: &Option<Module>| m.is_none_or(|m| module_enabled(&config, m));
         let mut disco = Registry::new("xmppd");
-        for feature in SERVER_FEATURES {
+        for (_, feature) in SERVER_FEATURES.iter().filter(|(m, _)| enabled(m)) {
             disco.add_server_feature(feature);
         }
-        for feature in ACCOUNT_FEATURES {
+        if config.vhosts.iter().any(|v| v.registration.in_band) {
+            disco.add_server_feature("jabber:iq:register");
+        }
+        for (_, feature) in ACCOUNT_FEATURES.iter().filter(|(m, _)| enabled(m)) {
             disco.add_account_feature(feature);
         }
         Self {
@@ -71,6 +85,16 @@ impl Server {
         let node = bare.node()?;
         self.serves(bare.domain().as_str())
             .then(|| User::new(node.as_str(), bare.domain().as_str()))
+    }
+
+    /// Is this optional feature switched on? An empty module list means every module.
+    pub fn enabled(&self, module: Module) -> bool {
+        module_enabled(&self.config, module)
+    }
+
+    /// XEP-0115 `<c/>` for our stream features and presence.
+    pub fn caps(&self) -> Option<minidom::Element> {
+        self.disco.caps().ok().map(Into::into)
     }
 
     /// Is `jid` an admin of this server?

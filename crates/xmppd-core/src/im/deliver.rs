@@ -116,7 +116,7 @@ async fn store_offline(server: &Arc<Server>, stanza: Element, user: xmppd_storag
     let Ok(message) = Message::try_from(stanza.clone()) else {
         return;
     };
-    if !xep0160_offline::should_store(&message) {
+    if !server.enabled(xmppd_config::Module::Offline) || !xep0160_offline::should_store(&message) {
         return;
     }
     let mut bytes = Vec::new();

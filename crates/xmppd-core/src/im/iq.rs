@@ -10,6 +10,7 @@ use std::sync::Arc;
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::ns;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
+use xmppd_config::Module;
 use xmppd_modules::{
     Error, stanza_error, xep0012_last, xep0049_private, xep0054_vcard, xep0077_register,
     xep0092_version, xep0199_ping, xep0202_time,
@@ -100,11 +101,11 @@ async fn for_own_account(server: &Arc<Server>, session: &Session, iq: Iq) -> Opt
         return super::roster::handle(server, session, iq)
             .await
             .unwrap_or_else(Some);
-    } else if payload.is("vCard", ns::VCARD) {
+    } else if payload.is("vCard", ns::VCARD) && server.enabled(Module::Vcard) {
         vcard(server, &bare, &bare, user, is_set, payload).await
-    } else if payload.is("query", ns::PRIVATE) {
+    } else if payload.is("query", ns::PRIVATE) && server.enabled(Module::Private) {
         private(server, &bare, user, is_set, payload).await
-    } else if payload.is("ping", ns::PING) {
+    } else if payload.is("ping", ns::PING) && server.enabled(Module::Ping) {
         Ok(None)
     } else if payload.is("query", ns::DISCO_INFO) && !is_set {
         server
@@ -112,6 +113,9 @@ async fn for_own_account(server: &Arc<Server>, session: &Session, iq: Iq) -> Opt
             .account_info(payload.attr("node"))
             .map(|info| Some(info.into()))
             .map_err(Some)
+    } else if payload.is("query", ns::REGISTER) {
+        // XEP-0077 §3.2 sends the removal request without `to`: it is about the own account.
+        register_logged_in(server, &iq, is_set, payload).await?
     } else {
         Err(None)
     };
@@ -196,24 +200,26 @@ pub async fn to_server(server: &Arc<Server>, stanza: Element) {
         return;
     };
     let is_set = matches!(iq, Iq::Set { .. });
-    let answer: Result<Option<Element>, Option<Error>> = if payload.is("ping", ns::PING) {
+    let answer: Result<Option<Element>, Option<Error>> = if payload.is("ping", ns::PING)
+        && server.enabled(Module::Ping)
+    {
         let reply = xep0199_ping::answer(&iq);
         if let Some(reply) = reply {
             route(server, reply.into()).await;
         }
         return;
-    } else if payload.is("query", ns::VERSION) && !is_set {
+    } else if payload.is("query", ns::VERSION) && !is_set && server.enabled(Module::Version) {
         Ok(Some(
             xep0092_version::SoftwareVersion::this_build()
                 .answer()
                 .into(),
         ))
-    } else if payload.is("time", ns::TIME) && !is_set {
+    } else if payload.is("time", ns::TIME) && !is_set && server.enabled(Module::Time) {
         let offset = chrono::FixedOffset::east_opt(0).expect("zero is a valid offset");
         Ok(Some(
             xep0202_time::answer(&xep0202_time::SystemClock, offset).into(),
         ))
-    } else if payload.is("query", xep0012_last::NS) && !is_set {
+    } else if payload.is("query", xep0012_last::NS) && !is_set && server.enabled(Module::Uptime) {
         Ok(Some(
             xep0012_last::server_uptime(server.started, chrono::Utc::now()).into(),
         ))
@@ -230,22 +236,61 @@ pub async fn to_server(server: &Arc<Server>, stanza: Element) {
             .map(|i| Some(i.into()))
             .map_err(Some)
     } else if payload.is("query", ns::REGISTER) {
-        register_logged_in(server, &iq, is_set, payload).await
+        match register_logged_in(server, &iq, is_set, payload).await {
+            Some(answer) => answer,
+            None => return,
+        }
     } else {
         Err(None)
     };
     route(server, reply_for(&iq, answer).into()).await;
 }
 
-/// XEP-0077 for a logged-in user: password change and account removal.
+/// XEP-0077 for a logged-in user: password change and account removal. `None` when the
+/// request was answered here already (a removal answers before the sessions end).
 async fn register_logged_in(
     server: &Arc<Server>,
     iq: &Iq,
     is_set: bool,
     payload: Element,
-) -> Result<Option<Element>, Option<Error>> {
-    let bare = from_bare(iq).ok_or(None)?;
-    let user = server.local_user(&bare).ok_or(None)?;
+) -> Option<Result<Option<Element>, Option<Error>>> {
+    let Some(bare) = from_bare(iq) else {
+        return Some(Err(None));
+    };
+    let Some(user) = server.local_user(&bare) else {
+        return Some(Err(None));
+    };
+    match register_answer(server, is_set, payload, &bare, user).await {
+        Ok(Some(Removed)) => {
+            // XEP-0077 §3.2: the result first, then every session of the account ends.
+            route(server, reply_for(iq, Ok(None)).into()).await;
+            for session in server.router.sessions(&bare) {
+                session.close(
+                    xmppd_stream::StreamError::new(
+                        xmpp_parsers::stream_error::DefinedCondition::NotAuthorized,
+                    )
+                    .with_text("Account removed"),
+                );
+            }
+            None
+        }
+        Ok(None) => Some(Ok(None)),
+        Err(answer) => Some(answer),
+    }
+}
+
+/// The account was deleted; its sessions must be told.
+struct Removed;
+
+/// Carries out a logged-in XEP-0077 request. `Err` holds the answer to send when that is not
+/// an empty result: the fields form, or an error.
+async fn register_answer(
+    server: &Arc<Server>,
+    is_set: bool,
+    payload: Element,
+    bare: &BareJid,
+    user: xmppd_storage::User<'_>,
+) -> Result<Option<Removed>, Result<Option<Element>, Option<Error>>> {
     let vhost = server
         .config
         .vhosts
@@ -257,17 +302,19 @@ async fn register_logged_in(
     };
     let requester = xep0077_register::Requester::Account(bare.clone());
     if !is_set {
-        return xep0077_register::fields(&requester, &policy)
+        return Err(xep0077_register::fields(&requester, &policy)
             .map(|q| Some(q.into()))
-            .map_err(Some);
+            .map_err(Some));
     }
-    match xep0077_register::parse_set(&requester, &policy, payload).map_err(Some)? {
+    let request =
+        xep0077_register::parse_set(&requester, &policy, payload).map_err(|e| Err(Some(e)))?;
+    match request {
         xep0077_register::Request::ChangePassword { password } => {
             let min = vhost
                 .map(|v| v.registration.min_password_length)
                 .unwrap_or(8);
             crate::accounts::check_password(&password, min)
-                .map_err(|_| Some(Error::RegisterMissingField("password")))?;
+                .map_err(|_| Err(Some(Error::RegisterMissingField("password"))))?;
             crate::accounts::set_password(
                 &server.storage,
                 user,
@@ -275,7 +322,7 @@ async fn register_logged_in(
                 server.config.auth.scram_iterations,
             )
             .await
-            .map_err(|_| None)?;
+            .map_err(|_| Err(None))?;
             Ok(None)
         }
         xep0077_register::Request::Remove => {
@@ -284,19 +331,10 @@ async fn register_logged_in(
                 .storage
                 .delete_account(user)
                 .await
-                .map_err(|_| None)?;
-            // Every session of the removed account ends (XEP-0077 §3.2).
-            for session in server.router.sessions(&bare) {
-                session.close(
-                    xmppd_stream::StreamError::new(
-                        xmpp_parsers::stream_error::DefinedCondition::NotAuthorized,
-                    )
-                    .with_text("Account removed"),
-                );
-            }
-            Ok(None)
+                .map_err(|_| Err(None))?;
+            Ok(Some(Removed))
         }
-        xep0077_register::Request::Register { .. } => Err(Some(Error::RegisterOtherAccount)),
+        xep0077_register::Request::Register { .. } => Err(Err(Some(Error::RegisterOtherAccount))),
     }
 }
 
@@ -311,12 +349,12 @@ pub async fn on_behalf_of_account(server: &Arc<Server>, stanza: Element, target:
     };
     let requester = from_bare(&iq);
     let is_set = matches!(iq, Iq::Set { .. });
-    let answer = if payload.is("vCard", ns::VCARD) {
+    let answer = if payload.is("vCard", ns::VCARD) && server.enabled(Module::Vcard) {
         match &requester {
             Some(requester) => vcard(server, requester, &target, user, is_set, payload).await,
             None => Err(None),
         }
-    } else if payload.is("query", xep0012_last::NS) && !is_set {
+    } else if payload.is("query", xep0012_last::NS) && !is_set && server.enabled(Module::Uptime) {
         last_activity(server, requester.as_ref(), &target, user).await
     } else if payload.is("query", ns::DISCO_INFO) && !is_set {
         server

@@ -45,6 +45,9 @@ pub async fn handle_from_client(server: &Arc<Server>, session: &Session, mut sta
         None => None,
         Some(Ok(jid)) => Some(jid),
         Some(Err(_)) => {
+            // The typed bounce cannot parse a stanza with a malformed `to`; without it the
+            // error comes from the server itself (RFC 6120 §8.3.3.8).
+            set_address(&mut stanza, Address::To, None);
             let error = xmppd_modules::stanza_error::make(
                 xmpp_parsers::stanza_error::ErrorType::Modify,
                 xmpp_parsers::stanza_error::DefinedCondition::JidMalformed,

@@ -160,18 +160,8 @@ async fn unavailable(server: &Arc<Server>, session: &Session, presence: Option<P
             p.directed_to.clear();
         }
     });
-    let from = Jid::from(session.jid().clone());
-    for contact in &plan.contacts {
-        route(server, addressed(&presence, &from, contact)).await;
-    }
-    for resource in &plan.own_resources {
-        if let Some(target) = server.router.session(resource) {
-            send_element(
-                &target,
-                &addressed(&presence, &from, &Jid::from(resource.clone())),
-            );
-        }
-    }
+    // Stored before the broadcast, so a contact that saw us leave and asks for our last
+    // activity (XEP-0012) gets the new value, not the previous one.
     let status = presence
         .statuses
         .values()
@@ -188,6 +178,18 @@ async fn unavailable(server: &Arc<Server>, session: &Session, presence: Option<P
             },
         )
         .await;
+    let from = Jid::from(session.jid().clone());
+    for contact in &plan.contacts {
+        route(server, addressed(&presence, &from, contact)).await;
+    }
+    for resource in &plan.own_resources {
+        if let Some(target) = server.router.session(resource) {
+            send_element(
+                &target,
+                &addressed(&presence, &from, &Jid::from(resource.clone())),
+            );
+        }
+    }
 }
 
 /// The session ends: broadcast unavailable if it was available (RFC 6121 §4.5.2).

@@ -83,7 +83,9 @@ async fn create(
     {
         Ok(()) => {
             tracing::info!("account registered in band");
-            let account = BareJid::new(&format!("{username}@{host}")).ok();
+            let account = BareJid::new(&format!("{username}@{host}"))
+                .ok()
+                .filter(|_| server.enabled(xmppd_config::Module::Welcome));
             let message = server
                 .config
                 .welcome
