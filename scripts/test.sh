@@ -9,18 +9,21 @@ need_apt=()
 command -v nginx >/dev/null || need_apt+=(nginx-light)
 command -v pg_ctlcluster >/dev/null || need_apt+=(postgresql)
 command -v openssl >/dev/null || need_apt+=(openssl)
-python3 -c 'import slixmpp' 2>/dev/null || need_pip_slixmpp=1
+command -v pebble >/dev/null || need_apt+=(pebble)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
-if [ "${need_pip_slixmpp:-0}" = 1 ]; then
-  echo "==> installing Python test clients"
-  python3 -m pip install -q slixmpp pytest
+need_pip=()
+for module in slixmpp:slixmpp pytest:pytest OpenSSL:pyopenssl; do
+  python3 -c "import ${module%%:*}" 2>/dev/null || need_pip+=("${module##*:}")
+done
+if [ ${#need_pip[@]} -gt 0 ]; then
+  echo "==> installing Python test clients: ${need_pip[*]}"
+  python3 -m pip install -q --root-user-action=ignore "${need_pip[@]}"
 fi
-python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q pytest
 
 echo "==> rustfmt"
 cargo fmt --all --check

@@ -1,12 +1,15 @@
 //! Command-line interface (clap wiring only).
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Deploy the xmppd XMPP server from one YAML spec.
 #[derive(Debug, Parser)]
 #[command(name = "deploy", version, about)]
 pub struct Cli {
+    /// Where state lives (ACME account, certificates, DH groups); overrides `runtime.state_dir`.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -37,6 +40,49 @@ pub enum Command {
         /// Folder where the rendered files will live when nginx reads them.
         #[arg(long, default_value = "/deploy")]
         root: PathBuf,
+    },
+    /// Show the deployment's certificate (names, issuer, not-after, days left); `renew` obtains
+    /// or renews it.
+    Certs(CertsArgs),
+    /// Diffie-Hellman parameters.
+    #[command(subcommand)]
+    Dh(DhCommand),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct CertsArgs {
+    #[command(subcommand)]
+    pub command: Option<CertsCommand>,
+    /// Spec file.
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// Obtain or renew certificates only (renews when less than a third of the lifetime is left).
+    Renew {
+        /// Spec file.
+        file: PathBuf,
+        /// Renew even when the certificate is good.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DhCommand {
+    /// Generate a fresh safe-prime DH group (PKCS#3 PEM), on every core, with a progress bar.
+    Generate {
+        /// Prime size in bits.
+        #[arg(long, default_value_t = 2048)]
+        bits: u32,
+        /// Where to write the PEM.
+        #[arg(long)]
+        out: PathBuf,
+        /// Worker threads (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
     },
 }
 

@@ -4,7 +4,10 @@
 //! YAML text -> [`source`] (JSON value + `spec path -> line:column` index)
 //! -> [`schema_check`] (every JSON-schema error at once) -> [`spec::Spec`] (serde)
 //! -> [`model::Model`] (semantic checks, all at once) -> [`render`] (files).
+//! `deploy certs`: [`certs`] (renewal policy, local CA, ACME, checked files) and [`dh`].
 
+pub mod certs;
+pub mod dh;
 pub mod diag;
 pub mod error;
 pub mod model;

@@ -4,7 +4,7 @@ mod cli;
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use cli::{Cli, Command, Output};
+use cli::{CertsArgs, CertsCommand, Cli, Command, DhCommand, Output};
 use deploy::validate::{Validated, validate_file};
 use std::io::{IsTerminal as _, Write as _};
 use std::path::Path;
@@ -21,6 +21,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let state_dir = cli.state_dir;
     match cli.command {
         Command::Schema { xmppd } => {
             let schema = if xmppd {
@@ -50,7 +51,52 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Certs(args) => certs(args, state_dir),
+        Command::Dh(DhCommand::Generate { bits, out, threads }) => {
+            let threads = threads.unwrap_or_else(deploy::dh::threads);
+            let start = std::time::Instant::now();
+            let p = deploy::dh::generate(bits, threads, std::io::stderr().is_terminal())?;
+            deploy::certs::store::write_atomic(
+                &out,
+                deploy::dh::to_pem(&p).as_bytes(),
+                deploy::certs::store::PUBLIC_MODE,
+            )?;
+            eprintln!(
+                "{bits}-bit DH group written to {} in {:.1} s on {threads} thread(s)",
+                out.display(),
+                start.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// `deploy certs SPEC` and `deploy certs renew SPEC [--force]`.
+fn certs(args: CertsArgs, state_dir: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
+    let (file, force, show) = match (args.command, args.file) {
+        (Some(CertsCommand::Renew { file, force }), _) => (file, force, false),
+        (None, Some(file)) => (file, false, true),
+        (None, None) => anyhow::bail!("usage: deploy certs SPEC | deploy certs renew SPEC"),
+    };
+    let validated = validate_file(&file)?;
+    let Some(model) = &validated.model else {
+        report(&file, &validated, Output::Human)?;
+        return Ok(ExitCode::FAILURE);
+    };
+    let mut out = std::io::stdout().lock();
+    if show {
+        deploy::certs::command::show(model, state_dir.as_deref(), &mut out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let options = deploy::certs::Options {
+        state_dir,
+        force,
+        progress: std::io::stderr().is_terminal(),
+        acme_timeout: None,
+        now: None,
+    };
+    deploy::certs::command::renew(model, &options, &mut out, &mut std::io::stderr())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn exit(v: &Validated) -> ExitCode {

@@ -413,21 +413,18 @@ impl Connection {
 
     /// XEP-0077 registration by a stranger, limited per address.
     async fn register(&mut self, iq: minidom::Element) -> minidom::Element {
-        let now = Instant::now();
-        let creates = iq.attr("type") == Some("set");
-        if creates {
-            if self.runtime.registrations_by_addr.exceeded(
-                &self.peer.ip(),
-                REGISTRATIONS_PER_MINUTE,
-                now,
-            ) {
-                return im::registration_throttled(&iq);
+        let runtime = self.runtime.clone();
+        let ip = self.peer.ip();
+        let may_create = move || {
+            let now = Instant::now();
+            let limits = &runtime.registrations_by_addr;
+            if limits.exceeded(&ip, REGISTRATIONS_PER_MINUTE, now) {
+                return false;
             }
-            self.runtime
-                .registrations_by_addr
-                .record(self.peer.ip(), now);
-        }
-        im::register_stranger(&self.runtime.server, &self.host(), iq).await
+            limits.record(ip, now);
+            true
+        };
+        im::register_stranger(&self.runtime.server, &self.host(), iq, may_create).await
     }
 
     fn send_motd(&self) {

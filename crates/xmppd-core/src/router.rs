@@ -99,6 +99,8 @@ pub enum BindError {
 pub struct Router {
     users: RwLock<HashMap<BareJid, Vec<Arc<SessionHandle>>>>,
     next_id: AtomicU64,
+    /// Woken whenever a session is unbound (for shutdown to wait on).
+    unbound: tokio::sync::Notify,
 }
 
 impl Router {
@@ -146,6 +148,34 @@ impl Router {
             sessions.retain(|s| s.id != handle.id);
             if sessions.is_empty() {
                 users.remove(&bare);
+            }
+        }
+        drop(users);
+        self.unbound.notify_waiters();
+    }
+
+    /// Every bound session.
+    pub fn all_sessions(&self) -> Vec<Arc<SessionHandle>> {
+        self.users
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+
+    /// Waits until no session is bound, or `limit` has passed; true if all are gone.
+    pub async fn wait_until_empty(&self, limit: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            // Registered before the count is read, so an unbind in between is not missed.
+            let notified = self.unbound.notified();
+            if self.session_count() == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.session_count() == 0;
             }
         }
     }

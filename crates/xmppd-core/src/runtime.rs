@@ -16,6 +16,9 @@ use xmppd_stream::c2s::C2sConfig;
 use xmppd_stream::sasl::mechanisms::Mechanism;
 use xmppd_stream::sasl::scram::UnknownUserKey;
 
+/// How long shutdown waits for sessions to close.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Failed SASL attempts on one connection before it is closed.
 const MAX_AUTH_FAILURES: u32 = 3;
 
@@ -100,11 +103,15 @@ impl Runtime {
         };
         let server = Arc::new(Server::new(config, storage));
         let config = &server.config;
-        let extra_features = if server.enabled(xmppd_config::Module::Caps) {
-            server.caps().into_iter().collect()
-        } else {
-            Vec::new()
-        };
+        let mut extra_features = Vec::new();
+        if server.enabled(xmppd_config::Module::RosterVersioning) {
+            // RFC 6121 §2.6.1: a server that supports versioning says so in its features.
+            extra_features
+                .push(minidom::Element::builder("ver", "urn:xmpp:features:rosterver").build());
+        }
+        if server.enabled(xmppd_config::Module::Caps) {
+            extra_features.extend(server.caps());
+        }
         let c2s = Arc::new(C2sConfig {
             hosts: config
                 .vhosts
@@ -168,6 +175,26 @@ impl Runtime {
             }
         }
         Ok(bound)
+    }
+
+    /// Tells every client the server is going down (RFC 6120 §4.9.3.21) and waits a moment
+    /// for their sessions to end, so their unavailable presence and last writes go out.
+    pub async fn shutdown(&self) {
+        let sessions = self.server.router.all_sessions();
+        for session in &sessions {
+            session.close(
+                xmppd_stream::StreamError::new(
+                    xmpp_parsers::stream_error::DefinedCondition::SystemShutdown,
+                )
+                .with_text("The server is shutting down"),
+            );
+        }
+        if !self.server.router.wait_until_empty(SHUTDOWN_GRACE).await {
+            tracing::warn!(
+                left = self.server.router.session_count(),
+                "sessions still open at shutdown"
+            );
+        }
     }
 
     /// Re-reads every certificate (on SIGHUP); open sessions are not touched.

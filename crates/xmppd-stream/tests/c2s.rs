@@ -75,13 +75,6 @@ fn starttls_required_refuses_auth_and_drops_injected_plaintext() {
     // Authentication before TLS: encryption-required.
     let (sent, _) = split(c2s.feed(auth("PLAIN", b"\0juliet\0pw").as_bytes()));
     assert_eq!(sent, failure("encryption-required"));
-    // Anything else: the features again, with <required/>.
-    let (sent, _) = split(c2s.feed(b"<presence/>"));
-    assert_eq!(
-        sent,
-        "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/>\
-         </starttls></stream:features>"
-    );
     // <starttls/>, with plaintext injected behind it in the same read.
     let (sent, rest) = split(
         c2s.feed(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/><iq type='set' id='evil'/>"),
@@ -93,6 +86,21 @@ fn starttls_required_refuses_auth_and_drops_injected_plaintext() {
     assert_eq!(c2s.stage(), Stage::Secured);
     let (sent, _) = split(c2s.feed(OPEN.as_bytes()));
     assert_eq!(sent, features(PLUS_MECHS));
+}
+
+#[test]
+fn stanza_before_required_tls_is_not_authorized() {
+    let mut c2s = C2s::new(Arc::new(config(true)), Transport::Plain);
+    let _ = c2s.feed(OPEN.as_bytes());
+    // RFC 6120 §4.9.3.12: data before the stream is secured and authenticated.
+    let (sent, rest) = split(c2s.feed(b"<presence/>"));
+    assert!(
+        sent.contains("<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"),
+        "{sent}"
+    );
+    assert!(
+        matches!(rest.as_slice(), [Action::Close(Some(e))] if e.condition == DefinedCondition::NotAuthorized)
+    );
 }
 
 #[test]

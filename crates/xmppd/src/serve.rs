@@ -30,6 +30,7 @@ pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
         );
         wait_for_signals(&runtime).await?;
         tracing::info!("stopping");
+        runtime.shutdown().await;
         runtime.server.storage.close().await;
         Ok(ExitCode::SUCCESS)
     })

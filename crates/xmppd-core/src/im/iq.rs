@@ -260,8 +260,9 @@ async fn register_logged_in(
     let Some(user) = server.local_user(&bare) else {
         return Some(Err(None));
     };
-    match register_answer(server, is_set, payload, &bare, user).await {
-        Ok(Some(Removed)) => {
+    match register_request(server, is_set, payload, &bare, user).await {
+        Registration::Answer(answer) => Some(answer),
+        Registration::Removed => {
             // XEP-0077 §3.2: the result first, then every session of the account ends.
             route(server, reply_for(iq, Ok(None)).into()).await;
             for session in server.router.sessions(&bare) {
@@ -274,23 +275,24 @@ async fn register_logged_in(
             }
             None
         }
-        Ok(None) => Some(Ok(None)),
-        Err(answer) => Some(answer),
     }
 }
 
-/// The account was deleted; its sessions must be told.
-struct Removed;
+/// What a logged-in XEP-0077 request came to.
+enum Registration {
+    /// Reply with this payload or error.
+    Answer(Result<Option<Element>, Option<Error>>),
+    /// The account is deleted: reply, then end its sessions.
+    Removed,
+}
 
-/// Carries out a logged-in XEP-0077 request. `Err` holds the answer to send when that is not
-/// an empty result: the fields form, or an error.
-async fn register_answer(
+async fn register_request(
     server: &Arc<Server>,
     is_set: bool,
     payload: Element,
     bare: &BareJid,
     user: xmppd_storage::User<'_>,
-) -> Result<Option<Removed>, Result<Option<Element>, Option<Error>>> {
+) -> Registration {
     let vhost = server
         .config
         .vhosts
@@ -302,39 +304,43 @@ async fn register_answer(
     };
     let requester = xep0077_register::Requester::Account(bare.clone());
     if !is_set {
-        return Err(xep0077_register::fields(&requester, &policy)
-            .map(|q| Some(q.into()))
-            .map_err(Some));
+        return Registration::Answer(
+            xep0077_register::fields(&requester, &policy)
+                .map(|q| Some(q.into()))
+                .map_err(Some),
+        );
     }
-    let request =
-        xep0077_register::parse_set(&requester, &policy, payload).map_err(|e| Err(Some(e)))?;
+    let request = match xep0077_register::parse_set(&requester, &policy, payload) {
+        Ok(request) => request,
+        Err(e) => return Registration::Answer(Err(Some(e))),
+    };
     match request {
         xep0077_register::Request::ChangePassword { password } => {
             let min = vhost
                 .map(|v| v.registration.min_password_length)
                 .unwrap_or(8);
-            crate::accounts::check_password(&password, min)
-                .map_err(|_| Err(Some(Error::RegisterMissingField("password"))))?;
-            crate::accounts::set_password(
+            if crate::accounts::check_password(&password, min).is_err() {
+                return Registration::Answer(Err(Some(Error::RegisterMissingField("password"))));
+            }
+            let stored = crate::accounts::set_password(
                 &server.storage,
                 user,
                 &password,
                 server.config.auth.scram_iterations,
             )
-            .await
-            .map_err(|_| Err(None))?;
-            Ok(None)
+            .await;
+            Registration::Answer(stored.map(|_| None).map_err(|_| None))
         }
         xep0077_register::Request::Remove => {
             use xmppd_storage::Accounts;
-            server
-                .storage
-                .delete_account(user)
-                .await
-                .map_err(|_| Err(None))?;
-            Ok(Some(Removed))
+            match server.storage.delete_account(user).await {
+                Ok(_) => Registration::Removed,
+                Err(_) => Registration::Answer(Err(None)),
+            }
         }
-        xep0077_register::Request::Register { .. } => Err(Err(Some(Error::RegisterOtherAccount))),
+        xep0077_register::Request::Register { .. } => {
+            Registration::Answer(Err(Some(Error::RegisterOtherAccount)))
+        }
     }
 }
 

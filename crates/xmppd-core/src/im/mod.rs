@@ -11,7 +11,7 @@ mod roster;
 
 pub use deliver::{deliver_stored_offline, route};
 pub use presence::go_offline;
-pub use register::{register_stranger, registration_throttled};
+pub use register::register_stranger;
 
 use crate::router::SessionHandle;
 use crate::server::Server;

@@ -30,7 +30,14 @@ fn policy(server: &Server, host: &str) -> (Policy, usize) {
 }
 
 /// Answers a registration iq from a stranger on `host`.
-pub async fn register_stranger(server: &Arc<Server>, host: &str, stanza: Element) -> Element {
+/// `may_create` is asked once a valid request is about to create an account (the costly part):
+/// it applies the per-address limit, so invalid requests get their real error.
+pub async fn register_stranger(
+    server: &Arc<Server>,
+    host: &str,
+    stanza: Element,
+    may_create: impl FnOnce() -> bool,
+) -> Element {
     let Ok(iq) = Iq::try_from(stanza.clone()) else {
         return bad_request(&stanza);
     };
@@ -40,9 +47,18 @@ pub async fn register_stranger(server: &Arc<Server>, host: &str, stanza: Element
             Ok(query) => xmppd_modules::iq::result(&iq, Some(query.into())),
             Err(err) => Some(super::iq::error_reply(&iq, &err)),
         },
-        Iq::Set { payload, .. } => {
-            Some(create(server, host, &iq, payload.clone(), &policy, min_len).await)
-        }
+        Iq::Set { payload, .. } => Some(
+            create(
+                server,
+                host,
+                &iq,
+                payload.clone(),
+                &policy,
+                min_len,
+                may_create,
+            )
+            .await,
+        ),
         _ => None,
     };
     reply
@@ -57,6 +73,7 @@ async fn create(
     payload: Element,
     policy: &Policy,
     min_len: usize,
+    may_create: impl FnOnce() -> bool,
 ) -> Iq {
     let (username, password) =
         match xep0077_register::parse_set(&Requester::Anonymous, policy, payload) {
@@ -71,6 +88,9 @@ async fn create(
             error.texts.insert("en".to_owned(), err.to_string());
         }
         return reply;
+    }
+    if !may_create() {
+        return super::iq::error_with(iq, ErrorType::Wait, DefinedCondition::ResourceConstraint);
     }
     let user = User::new(&username, host);
     match crate::accounts::create(
@@ -106,16 +126,6 @@ async fn create(
             tracing::warn!(%err, "in-band registration failed");
             super::iq::internal_error(iq)
         }
-    }
-}
-
-/// The answer when an address registers too often.
-pub fn registration_throttled(stanza: &Element) -> Element {
-    match Iq::try_from(stanza.clone()) {
-        Ok(iq) => {
-            super::iq::error_with(&iq, ErrorType::Wait, DefinedCondition::ResourceConstraint).into()
-        }
-        Err(_) => bad_request(stanza),
     }
 }
 

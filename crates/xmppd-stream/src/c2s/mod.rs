@@ -331,9 +331,6 @@ impl C2s {
                 out,
             ),
             _ => match self.stage {
-                Stage::Connected if self.config.require_encryption => {
-                    self.send(self.features(), out);
-                }
                 Stage::Secured if self.is_registration(&el) => out.push(Action::PreAuthIq(el)),
                 Stage::Connected | Stage::Secured => self.before_auth(&ns, out),
                 Stage::Authenticated => self.on_authenticated_element(el, out),

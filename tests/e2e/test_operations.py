@@ -1,0 +1,147 @@
+"""Operations: certificates re-read on SIGHUP without dropping sessions, whitespace keepalives,
+and failed-login throttling (each on a server of its own)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+
+import pytest
+
+from conftest import DOMAIN, start_server, stop_server
+from raw_stream import Scram, failure_condition, logged_in, sasl_exchange, secured
+
+DEADLINE = 10.0
+
+
+def peer_cert(server) -> bytes:
+    ctx = ssl.create_default_context(cafile=str(server.ca))
+    with socket.create_connection(("127.0.0.1", server.direct_tls_port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname=DOMAIN) as tls:
+            return tls.getpeercert(binary_form=True)
+
+
+def renew_leaf(folder) -> None:
+    """A new key and certificate from the same CA, written as a renewal would."""
+
+    def run(*args: str) -> None:
+        subprocess.run(args, cwd=folder, check=True, capture_output=True)
+
+    run("openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "leaf2.key")
+    run("openssl", "pkcs8", "-topk8", "-nocrypt", "-in", "leaf2.key", "-out", "privkey2.pem")
+    run("openssl", "req", "-new", "-key", "privkey2.pem", "-subj", f"/CN={DOMAIN}", "-out", "leaf2.csr")
+    run(
+        "openssl", "x509", "-req", "-in", "leaf2.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "2", "-sha256", "-extfile", "leaf.ext", "-out", "leaf2.pem",
+    )
+    chain = (folder / "leaf2.pem").read_text() + (folder / "ca.pem").read_text()
+    (folder / "fullchain.tmp").write_text(chain)
+    shutil.copy(folder / "privkey2.pem", folder / "privkey.tmp")
+    os.replace(folder / "privkey.tmp", folder / "privkey.pem")
+    os.replace(folder / "fullchain.tmp", folder / "fullchain.pem")
+
+
+@pytest.fixture
+def own_server(tmp_path):
+    servers = []
+
+    def start(**overrides):
+        server = start_server(tmp_path, **overrides)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        stop_server(server)
+
+
+def ping(stream, ident: str) -> None:
+    stream.send(f"<iq type='get' id='{ident}' to='{DOMAIN}'><ping xmlns='urn:xmpp:ping'/></iq>")
+    reply = stream.next()
+    while reply.tag == "{jabber:client}message":  # the MOTD sent at login
+        reply = stream.next()
+    assert reply.get("id") == ident and reply.get("type") == "result", reply.attrib
+
+
+def test_sighup_serves_the_renewed_certificate_and_keeps_sessions(own_server):
+    server = own_server()
+    before = peer_cert(server)
+    session = logged_in(server, "alice", "kept")
+    renew_leaf(server.root / "certs")
+    server.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + DEADLINE
+    after = before
+    while after == before and time.monotonic() < deadline:
+        after = peer_cert(server)
+    assert after != before, "the renewed certificate was not served after SIGHUP"
+    assert after == ssl.PEM_cert_to_DER_cert((server.root / "certs" / "leaf2.pem").read_text())
+    # The session opened before the reload still works.
+    ping(session, "after-reload")
+    session.close()
+
+
+def test_broken_renewal_keeps_the_old_certificate(own_server):
+    server = own_server()
+    before = peer_cert(server)
+    (server.root / "certs" / "privkey.pem").write_text("not a key\n")
+    server.proc.send_signal(signal.SIGHUP)
+    # The failed reload is logged; the old certificate stays in use and the server stays up.
+    deadline = time.monotonic() + DEADLINE
+    while "certificate reload failed" not in server.log_tail(200) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "certificate reload failed" in server.log_tail(200)
+    assert "not a key" not in server.log_tail(200)
+    assert peer_cert(server) == before
+    assert server.proc.poll() is None
+
+
+def test_idle_session_gets_whitespace_keepalives(own_server):
+    server = own_server(keepalive_secs="1")
+    stream = logged_in(server, "bob", "idle")
+    motd = stream.next()
+    assert motd.tag == "{jabber:client}message", motd.tag
+    stream.sock.settimeout(5)
+    data = stream.sock.recv(16)
+    assert data.strip() == b"" and b" " in data, data
+    stream.close()
+
+
+def failed_attempt(server, user: str, password: str) -> str:
+    """One SCRAM attempt on a fresh connection; the failure condition, or 'success'."""
+    stream, _ = secured(server)
+    try:
+        ok, answer = sasl_exchange(stream, "SCRAM-SHA-256", Scram("sha256", user, password))
+        return "success" if ok else failure_condition(answer)
+    finally:
+        stream.close()
+
+
+def test_repeated_failures_throttle_the_account_not_others(own_server):
+    server = own_server(failures_per_account_per_minute="3", failures_per_address_per_minute="50")
+    conditions = []
+    for _ in range(8):
+        conditions.append(failed_attempt(server, "carol", "wrong password"))
+        if conditions[-1] == "temporary-auth-failure":
+            break
+    assert conditions[:3] == ["not-authorized"] * 3, conditions
+    assert conditions[-1] == "temporary-auth-failure", conditions
+    # While throttled even the right password is refused; another account is not affected.
+    assert failed_attempt(server, "carol", server.accounts["carol"]) == "temporary-auth-failure"
+    assert failed_attempt(server, "dave", server.accounts["dave"]) == "success"
+
+
+def test_repeated_failures_throttle_the_address(own_server):
+    server = own_server(failures_per_account_per_minute="50", failures_per_address_per_minute="3")
+    conditions = []
+    users = ["erin", "frank", "grace", "heidi", "ivan", "judy"]
+    for user in users:
+        conditions.append(failed_attempt(server, user, "wrong password"))
+        if conditions[-1] == "temporary-auth-failure":
+            break
+    assert conditions[-1] == "temporary-auth-failure", conditions
+    assert failed_attempt(server, "alice", server.accounts["alice"]) == "temporary-auth-failure"
