@@ -5,6 +5,7 @@
 //! login deadline at once. Everything queued is written before one flush, so a burst costs one
 //! TLS record and one syscall.
 
+use crate::csi::Csi;
 use crate::im::{self, Session};
 use crate::router::Outgoing;
 use crate::runtime::{ListenerKind, Runtime};
@@ -19,6 +20,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_rustls::server::TlsStream;
+use xmppd_modules::xep0352_csi::{self, ClientState};
 use xmppd_storage::{Accounts, User};
 use xmppd_stream::c2s::{Action, BindRefusal, C2s, LookupFailed, Stage, Transport};
 use xmppd_stream::sasl::scram::ChannelBindingData;
@@ -105,6 +107,8 @@ struct Connection {
     closed: bool,
     /// When we last wrote, for whitespace keepalives.
     last_write: tokio::time::Instant,
+    /// XEP-0352 client state and what it holds back.
+    csi: Csi,
 }
 
 /// Serves one accepted TCP connection until it closes.
@@ -140,6 +144,7 @@ pub async fn serve(runtime: Arc<Runtime>, tcp: TcpStream, peer: SocketAddr, kind
         attempt: None,
         closed: false,
         last_write: tokio::time::Instant::now(),
+        csi: Csi::default(),
     };
     conn.run(outbox_rx).await;
     conn.finish().await;
@@ -202,7 +207,11 @@ impl Connection {
         let mut next = Some(first);
         while let Some(out) = next.take() {
             match out {
-                Outgoing::Stanza(bytes) => self.io.write_all(&bytes).await?,
+                Outgoing::Stanza(bytes) => {
+                    for bytes in self.csi.outgoing(bytes) {
+                        self.io.write_all(&bytes).await?;
+                    }
+                }
                 Outgoing::Close(error) => {
                     let actions = self.c2s.close(Some(error));
                     return self.carry_out(actions).await;
@@ -272,12 +281,19 @@ impl Connection {
                         dirty = true;
                     }
                 }
-                Action::Nonza(_) => {
-                    // No stream extension is offered yet, so none may be used.
-                    queue.extend(self.c2s.close(Some(StreamError::new(
+                Action::Nonza(element) => match self.client_state(&element) {
+                    Some(ClientState::Inactive) => self.csi.inactive(),
+                    Some(ClientState::Active) => {
+                        for bytes in self.csi.active() {
+                            self.io.write_all(&bytes).await?;
+                            dirty = true;
+                        }
+                    }
+                    // No other stream extension is offered, so none may be used.
+                    None => queue.extend(self.c2s.close(Some(StreamError::new(
                         DefinedCondition::UnsupportedStanzaType,
-                    ))));
-                }
+                    )))),
+                },
                 Action::Close(_) => {
                     self.io.flush().await?;
                     self.closed = true;
@@ -409,6 +425,12 @@ impl Connection {
             }
             Err(_) => Err(BindRefusal::ResourceConstraint),
         }
+    }
+
+    /// A XEP-0352 client state, when CSI is on and the element is one.
+    fn client_state(&self, element: &minidom::Element) -> Option<ClientState> {
+        let enabled = self.runtime.server.enabled(xmppd_config::Module::Csi);
+        enabled.then(|| xep0352_csi::parse(element)).flatten()
     }
 
     /// XEP-0077 registration by a stranger, limited per address.

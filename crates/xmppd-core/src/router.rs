@@ -31,6 +31,8 @@ pub struct PresenceState {
     pub directed_to: std::collections::BTreeSet<jid::Jid>,
     /// The client fetched the roster, so it gets roster pushes (RFC 6121 §2.1.6).
     pub interested: bool,
+    /// The client enabled message carbons (XEP-0280).
+    pub carbons: bool,
 }
 
 /// A bound session as the router sees it.

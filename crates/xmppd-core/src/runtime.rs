@@ -109,6 +109,9 @@ impl Runtime {
             extra_features
                 .push(minidom::Element::builder("ver", "urn:xmpp:features:rosterver").build());
         }
+        if server.enabled(xmppd_config::Module::Csi) {
+            extra_features.push(xmppd_modules::xep0352_csi::feature());
+        }
         if server.enabled(xmppd_config::Module::Caps) {
             extra_features.extend(server.caps());
         }

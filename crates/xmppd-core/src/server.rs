@@ -27,6 +27,7 @@ const SERVER_FEATURES: &[(Option<Module>, &str)] = &[
     (Some(Module::Private), "jabber:iq:private"),
     (Some(Module::Vcard), "vcard-temp"),
     (Some(Module::Offline), "msgoffline"),
+    (Some(Module::Carbons), "urn:xmpp:carbons:2"),
     (None, "urn:xmpp:delay"),
 ];
 

@@ -38,6 +38,10 @@ pub mod xep0160_offline;
 pub mod xep0199_ping;
 // XEP-0202: Entity Time.
 pub mod xep0202_time;
+// XEP-0280: Message Carbons.
+pub mod xep0280_carbons;
+// XEP-0352: Client State Indication.
+pub mod xep0352_csi;
 
 // Server texts: message of the day at login.
 pub mod motd;

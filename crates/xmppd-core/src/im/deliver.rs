@@ -99,10 +99,13 @@ async fn to_local_account(server: &Arc<Server>, stanza: Element, to: Jid) {
             let Some(bytes) = serialise(&stanza) else {
                 return;
             };
-            for target in targets {
-                if let Some(session) = sessions.iter().find(|s| s.jid == target) {
+            for target in &targets {
+                if let Some(session) = sessions.iter().find(|s| &s.jid == target) {
                     session.send(bytes.clone());
                 }
+            }
+            if stanza.is("message", ns::DEFAULT_NS) {
+                super::carbons::copy_received(server, &bare, &sessions, &targets, &stanza);
             }
         }
         Decision::StoreOffline => store_offline(server, stanza, user).await,

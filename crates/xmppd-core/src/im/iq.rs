@@ -107,6 +107,13 @@ async fn for_own_account(server: &Arc<Server>, session: &Session, iq: Iq) -> Opt
         private(server, &bare, user, is_set, payload).await
     } else if payload.is("ping", ns::PING) && server.enabled(Module::Ping) {
         Ok(None)
+    } else if is_set
+        && server.enabled(Module::Carbons)
+        && xmppd_modules::xep0280_carbons::toggle(&payload).is_some()
+    {
+        let on = xmppd_modules::xep0280_carbons::toggle(&payload) == Some(true);
+        session.handle.update_presence(|p| p.carbons = on);
+        Ok(None)
     } else if payload.is("query", ns::DISCO_INFO) && !is_set {
         server
             .disco

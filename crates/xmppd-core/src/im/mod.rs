@@ -3,6 +3,7 @@
 //! The rules themselves live in `xmppd-modules` as pure functions; this layer feeds them the
 //! current state (router, storage) and carries out their decisions.
 
+mod carbons;
 mod deliver;
 mod iq;
 mod presence;
@@ -68,6 +69,9 @@ pub async fn handle_from_client(server: &Arc<Server>, session: &Session, mut sta
         // `to` is addressed to the sender's own bare JID (RFC 6120 §10.3.1).
         let to = to.unwrap_or_else(|| Jid::from(session.bare()));
         set_address(&mut stanza, Address::To, Some(&to.to_string()));
+        if stanza.is("message", ns::DEFAULT_NS) {
+            carbons::copy_sent(server, session, &stanza);
+        }
         route(server, stanza).await;
     }
 }
