@@ -255,3 +255,18 @@ def server(tmp_path_factory):
 def fresh_server(tmp_path_factory):
     """A server of the test module's own, for tests that change accounts or stored data."""
     yield from _server_fixture(tmp_path_factory, "xmppd-fresh")
+
+
+@pytest.fixture
+def own_server(tmp_path):
+    """Starts servers of the test's own, with config overrides (`own_server(keepalive_secs="1")`)."""
+    servers = []
+
+    def start(**overrides):
+        server = start_server(tmp_path, **overrides)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        stop_server(server)

@@ -5,24 +5,9 @@ from __future__ import annotations
 
 import socket
 
-import pytest
 
-from conftest import start_server, stop_server
 from e2e_client import Client, run
 
-
-@pytest.fixture
-def own_server(tmp_path):
-    servers = []
-
-    def start(**overrides):
-        server = start_server(tmp_path, **overrides)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        stop_server(server)
 
 
 async def can_log_in(server, user: str, password: str) -> bool:

@@ -11,9 +11,8 @@ import ssl
 import subprocess
 import time
 
-import pytest
 
-from conftest import DOMAIN, start_server, stop_server
+from conftest import DOMAIN
 from raw_stream import Scram, failure_condition, logged_in, sasl_exchange, secured
 
 DEADLINE = 10.0
@@ -45,19 +44,6 @@ def renew_leaf(folder) -> None:
     os.replace(folder / "privkey.tmp", folder / "privkey.pem")
     os.replace(folder / "fullchain.tmp", folder / "fullchain.pem")
 
-
-@pytest.fixture
-def own_server(tmp_path):
-    servers = []
-
-    def start(**overrides):
-        server = start_server(tmp_path, **overrides)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        stop_server(server)
 
 
 def ping(stream, ident: str) -> None:
