@@ -47,6 +47,25 @@ pub enum Command {
     /// Diffie-Hellman parameters.
     #[command(subcommand)]
     Dh(DhCommand),
+    /// Container images, built on this machine (no registry needed).
+    #[command(subcommand)]
+    Images(ImagesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImagesCommand {
+    /// Build the images a spec needs (without SPEC: the xmppd and nginx images). An image whose
+    /// content-hash tag exists is not built again; upstream images the spec names are checked.
+    Build {
+        /// Spec file.
+        file: Option<PathBuf>,
+        /// Use this static xmppd binary instead of building one with cargo.
+        #[arg(long, value_name = "PATH")]
+        xmppd_binary: Option<PathBuf>,
+        /// Cargo workspace to build xmppd in (default: the one deploy was built from).
+        #[arg(long, value_name = "DIR", conflicts_with = "xmppd_binary")]
+        workspace: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

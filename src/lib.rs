@@ -5,11 +5,13 @@
 //! -> [`schema_check`] (every JSON-schema error at once) -> [`spec::Spec`] (serde)
 //! -> [`model::Model`] (semantic checks, all at once) -> [`render`] (files).
 //! `deploy certs`: [`certs`] (renewal policy, local CA, ACME, checked files) and [`dh`].
+//! `deploy images build`: [`images`] (xmppd and nginx images with no registry).
 
 pub mod certs;
 pub mod dh;
 pub mod diag;
 pub mod error;
+pub mod images;
 pub mod model;
 pub mod render;
 pub mod schema_check;

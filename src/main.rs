@@ -4,7 +4,7 @@ mod cli;
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use cli::{CertsArgs, CertsCommand, Cli, Command, DhCommand, Output};
+use cli::{CertsArgs, CertsCommand, Cli, Command, DhCommand, ImagesCommand, Output};
 use deploy::validate::{Validated, validate_file};
 use std::io::{IsTerminal as _, Write as _};
 use std::path::Path;
@@ -68,7 +68,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Images(ImagesCommand::Build {
+            file,
+            xmppd_binary,
+            workspace,
+        }) => images_build(file, xmppd_binary, workspace),
     }
+}
+
+/// `deploy images build [SPEC] [--xmppd-binary PATH | --workspace DIR]`.
+fn images_build(
+    file: Option<std::path::PathBuf>,
+    xmppd_binary: Option<std::path::PathBuf>,
+    workspace: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use deploy::images::{Options, XmppdSource};
+    let validated = file.as_deref().map(validate_file).transpose()?;
+    if let (Some(file), Some(v)) = (&file, &validated)
+        && v.model.is_none()
+    {
+        report(file, v, Output::Human)?;
+        return Ok(ExitCode::FAILURE);
+    }
+    let mut options = Options::from_workspace(std::io::stderr().is_terminal());
+    if let Some(path) = xmppd_binary {
+        options.xmppd = XmppdSource::Binary(path);
+    } else if let Some(workspace) = workspace {
+        options.xmppd = XmppdSource::Build { workspace };
+    }
+    let model = validated.as_ref().and_then(|v| v.model.as_ref());
+    deploy::images::command::build(model, &options, &mut std::io::stdout().lock())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `deploy certs SPEC` and `deploy certs renew SPEC [--force]`.

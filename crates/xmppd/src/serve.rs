@@ -10,9 +10,12 @@ pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
     let config = Config::load(path)?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("XMPPD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(config.logging.level.as_str()));
+    // Colour only on a terminal: under Docker or systemd the codes would litter the logs.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
         .init();
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data folder {}", config.data_dir.display()))?;

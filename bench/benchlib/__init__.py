@@ -1,0 +1,1 @@
+"""Side-by-side benchmark of xmppd, Prosody and ejabberd driven by tsung (issue 8)."""

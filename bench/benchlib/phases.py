@@ -1,0 +1,145 @@
+"""The measured phases of one round against one running server; each returns plain figures."""
+
+import os
+import statistics
+import time
+
+from . import scenario, tsungrun
+
+
+def settle(server, quiet_ms=30, period=1.0, timeout=20):
+    """Waits (bounded) until the server burns < quiet_ms of CPU in `period` s; returns RSS KiB."""
+    deadline = time.monotonic() + timeout
+    last = server.cpu()
+    while time.monotonic() < deadline:
+        time.sleep(period)  # measuring an idle interval, not synchronising with anything
+        now = server.cpu()
+        if (now - last) * 1000 < quiet_ms:
+            break
+        last = now
+    return server.rss()
+
+
+def percentile(values, p):
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def sessions(server, cfg, n, idle_rss, workdir):
+    """n users log in at cfg.login_rate/s and idle: KiB/session, CPU ms/login, logins/s."""
+    hold = cfg.hold_margin  # after the barrier: everyone is in and idle for this long
+    xml = scenario.sessions(server.port, n, cfg.login_rate, hold)
+    samples, stats, _ = tsungrun.run(xml, server, workdir, f"sessions{n}",
+                                     timeout=n / cfg.login_rate * 1.5 + n / 40 + hold + 40)
+    # Sessions that tsung lost (its STARTTLS handling races under load) are not counted.
+    top = tsungrun.peak(samples)
+    if top < 0.85 * n:
+        return {"error": f"only {top} of {n} sessions were open at once"}
+    window = tsungrun.full_window(samples, top)
+    first = next(i for i, s in enumerate(samples) if s[3] > 0)
+    full_at, last_full = window
+    logins = samples[last_full][3]  # sessions open when memory is read
+    # Memory once every session is up and idle: the last sample before anyone leaves.
+    rss_full = samples[last_full][4]
+    ramp = samples[full_at][0] - samples[first][0]
+    login_cpu = samples[full_at][1] - samples[max(0, first - 1)][1]
+    tsung_cpu = samples[full_at][2] - samples[max(0, first - 1)][2]
+    return {
+        "sessions": logins,
+        "lost_by_tsung": n - logins,
+        "rss_kib": rss_full,
+        "kib_per_session": (rss_full - idle_rss) / logins,
+        "cpu_ms_per_login": login_cpu * 1000 / logins,
+        "logins_per_s": logins / ramp if ramp > 0 else None,
+        "login_p50_ms": percentile(stats["tr_login"], 50),
+        "login_p99_ms": percentile(stats["tr_login"], 99),
+        "tsung_cpu_pct": 100 * tsung_cpu / ramp if ramp > 0 else None,
+    }
+
+
+def _steady(samples, n, lead_in, tail):
+    """CPU deltas over the part of the run where all n users were sending at the full rate."""
+    window = tsungrun.full_window(samples, n)
+    if window is None:
+        return None
+    t0 = samples[window[0]][0] + lead_in + 0.5
+    t1 = samples[window[1]][0] - tail - 0.5
+    return tsungrun.delta(samples, t0, t1)
+
+
+def chat(server, cfg, workdir):
+    """1:1 messages at a fixed offered rate: CPU µs per message, latency p50/p99."""
+    xml, sent = scenario.chat(server.port, cfg.chat_users, cfg.chat_arrival, cfg.chat_rate,
+                              cfg.chat_seconds)
+    samples, stats, _ = tsungrun.run(xml, server, workdir, "chat",
+                                     timeout=cfg.chat_users / 40 + cfg.chat_seconds * 2 + 60)
+    top = tsungrun.peak(samples)
+    if top < 0.85 * cfg.chat_users:
+        return {"error": f"only {top} of {cfg.chat_users} users were online at once"}
+    d = _steady(samples, top, 1, 2 + cfg.chat_users / cfg.chat_rate)
+    rate = cfg.chat_rate * top / cfg.chat_users  # users tsung lost send nothing
+    latency = stats.get("xmpp_msg_latency", [])
+    if d is None or d[2] <= 0:
+        return {"error": "the users were never all online at once"}
+    cpu, tsung_cpu, wall = d
+    return {
+        "offered_msgs_per_s": rate,
+        "steady_window_s": wall,
+        # tsung stamps one latency per socket read: a lower bound when reads coalesce.
+        "delivered_ratio": len(latency) / sent,
+        "cpu_us_per_msg": cpu * 1e6 / (rate * wall),
+        "latency_p50_ms": percentile(latency, 50),
+        "latency_p99_ms": percentile(latency, 99),
+        "tsung_cpu_pct": 100 * tsung_cpu / wall,
+        "server_cpu_pct": 100 * cpu / wall,
+    }
+
+
+def muc(server, cfg, workdir):
+    """One room, cfg.muc_users occupants, a fixed total message rate: CPU µs per delivery."""
+    xml, _sent = scenario.muc(server.port, cfg.muc_users, cfg.muc_arrival, cfg.muc_rate,
+                              cfg.muc_seconds)
+    interval = cfg.muc_users / cfg.muc_rate
+    samples, stats, _ = tsungrun.run(xml, server, workdir, "muc",
+                                     timeout=cfg.muc_users / 40 + cfg.muc_seconds + 60)
+    top = tsungrun.peak(samples)
+    if top < 0.85 * cfg.muc_users:
+        return {"error": f"only {top} of {cfg.muc_users} occupants were online at once"}
+    d = _steady(samples, top, 2 * interval, 2 + interval)
+    latency = stats.get("xmpp_msg_latency", [])
+    if d is None or d[2] <= 0:
+        return {"error": "the occupants were never all online at once"}
+    cpu, tsung_cpu, wall = d
+    rate = cfg.muc_rate * top / cfg.muc_users  # occupants tsung lost send nothing
+    deliveries_per_s = rate * top  # every occupant gets each message, the sender its echo
+    return {
+        "occupants": top,
+        "offered_msgs_per_s": rate,
+        "steady_window_s": wall,
+        # One sample per socket read (reads coalesce under fan-out): no delivery ratio here.
+        "latency_samples": len(latency),
+        "cpu_us_per_delivery": cpu * 1e6 / (deliveries_per_s * wall),
+        "latency_p50_ms": percentile(latency, 50),
+        "latency_p99_ms": percentile(latency, 99),
+        "tsung_cpu_pct": 100 * tsung_cpu / wall,
+        "server_cpu_pct": 100 * cpu / wall,
+    }
+
+
+def median_of(rounds, *path):
+    """Median of a figure over rounds, skipping rounds where it is missing."""
+    values = []
+    for r in rounds:
+        v = r
+        for key in path:
+            v = v.get(key) if isinstance(v, dict) else None
+        if isinstance(v, (int, float)):
+            values.append(v)
+    return statistics.median(values) if values else None
+
+
+def workdir_for(base, server, rnd):
+    return os.path.join(base, "tsung", server.name, f"round{rnd}")
