@@ -131,3 +131,29 @@ def test_repeated_failures_throttle_the_address(own_server):
             break
     assert conditions[-1] == "temporary-auth-failure", conditions
     assert failed_attempt(server, "alice", server.accounts["alice"]) == "temporary-auth-failure"
+
+
+def test_more_offline_messages_than_an_outbox_holds_all_arrive(own_server):
+    """More stored messages than a session's outbox takes at once (512) still arrive, in order."""
+    count = 1200
+    server = own_server(offline_messages_per_account=str(count))
+    sender = logged_in(server, "alice", "sender")
+    for i in range(count):
+        sender.send(f"<message to='bob@example.test' type='chat'><body>offline {i}</body></message>")
+    # A round trip after the burst: every message before it has been stored.
+    sender.send(f"<iq type='get' id='stored' to='{DOMAIN}'><ping xmlns='urn:xmpp:ping'/></iq>")
+    reply = sender.next()
+    while reply.get("id") != "stored":
+        reply = sender.next()
+    sender.close()
+
+    bob = logged_in(server, "bob", "back")
+    bob.send("<presence/>")
+    bodies = []
+    while len(bodies) < count:
+        element = bob.next()
+        body = element.findtext("{jabber:client}body")
+        if body is not None and body.startswith("offline "):
+            bodies.append(body)
+    assert bodies == [f"offline {i}" for i in range(count)]
+    bob.close()

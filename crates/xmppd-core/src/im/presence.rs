@@ -119,7 +119,10 @@ async fn available(server: &Arc<Server>, session: &Session, presence: Presence) 
     if initial {
         redeliver_pending_requests(server, session, user).await;
         if presence.priority.0 >= 0 {
-            super::deliver_stored_offline(server, session).await;
+            // In a task of its own: delivery waits for room in this session's outbox, which
+            // only this session's task drains, so waiting here could never end.
+            let (server, session) = (server.clone(), session.clone());
+            tokio::spawn(async move { super::deliver_stored_offline(&server, &session).await });
         }
     }
 }
