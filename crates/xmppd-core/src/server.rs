@@ -81,6 +81,14 @@ impl Server {
         self.hosts.contains(&domain.to_ascii_lowercase())
     }
 
+    /// The virtual host of `domain`, if we serve it.
+    pub fn vhost(&self, domain: &str) -> Option<&xmppd_config::VirtualHost> {
+        self.config
+            .vhosts
+            .iter()
+            .find(|v| v.domain.eq_ignore_ascii_case(domain))
+    }
+
     /// The local account a bare JID names, if its domain is ours.
     pub fn local_user<'a>(&self, bare: &'a BareJid) -> Option<User<'a>> {
         let node = bare.node()?;

@@ -267,8 +267,12 @@ async fn register_logged_in(
     let Some(user) = server.local_user(&bare) else {
         return Some(Err(None));
     };
-    match register_request(server, is_set, payload, &bare, user).await {
+    match register_request(server, iq, is_set, payload, &bare, user).await {
         Registration::Answer(answer) => Some(answer),
+        Registration::Reply(reply) => {
+            route(server, (*reply).into()).await;
+            None
+        }
         Registration::Removed => {
             // XEP-0077 §3.2: the result first, then every session of the account ends.
             route(server, reply_for(iq, Ok(None)).into()).await;
@@ -289,26 +293,21 @@ async fn register_logged_in(
 enum Registration {
     /// Reply with this payload or error.
     Answer(Result<Option<Element>, Option<Error>>),
+    /// Reply with this stanza as it is.
+    Reply(Box<Iq>),
     /// The account is deleted: reply, then end its sessions.
     Removed,
 }
 
 async fn register_request(
     server: &Arc<Server>,
+    iq: &Iq,
     is_set: bool,
     payload: Element,
     bare: &BareJid,
     user: xmppd_storage::User<'_>,
 ) -> Registration {
-    let vhost = server
-        .config
-        .vhosts
-        .iter()
-        .find(|v| v.domain.eq_ignore_ascii_case(bare.domain().as_str()));
-    let policy = xep0077_register::Policy {
-        open: vhost.is_some_and(|v| v.registration.in_band),
-        instructions: "Choose a username and password.".to_owned(),
-    };
+    let (policy, min_len) = super::register::policy(server, bare.domain().as_str());
     let requester = xep0077_register::Requester::Account(bare.clone());
     if !is_set {
         return Registration::Answer(
@@ -323,11 +322,8 @@ async fn register_request(
     };
     match request {
         xep0077_register::Request::ChangePassword { password } => {
-            let min = vhost
-                .map(|v| v.registration.min_password_length)
-                .unwrap_or(8);
-            if crate::accounts::check_password(&password, min).is_err() {
-                return Registration::Answer(Err(Some(Error::RegisterMissingField("password"))));
+            if let Err(err) = crate::accounts::check_password(&password, min_len) {
+                return Registration::Reply(Box::new(super::register::weak_password(iq, &err)));
             }
             let stored = crate::accounts::set_password(
                 &server.storage,

@@ -11,22 +11,26 @@ use xmppd_modules::xep0077_register::{self, Policy, Request, Requester};
 use xmppd_modules::{Error, welcome};
 use xmppd_storage::User;
 
-fn policy(server: &Server, host: &str) -> (Policy, usize) {
-    let vhost = server
-        .config
-        .vhosts
-        .iter()
-        .find(|v| v.domain.eq_ignore_ascii_case(host));
+/// The XEP-0077 policy of `host` and its shortest allowed password.
+pub(super) fn policy(server: &Server, host: &str) -> (Policy, usize) {
+    let vhost = server.vhost(host);
     let policy = Policy {
         open: vhost.is_some_and(|v| v.registration.in_band),
         instructions: "Choose a username and a password.".to_owned(),
     };
-    (
-        policy,
-        vhost
-            .map(|v| v.registration.min_password_length)
-            .unwrap_or(8),
-    )
+    let min_len = vhost
+        .map(|v| v.registration.min_password_length)
+        .unwrap_or(8);
+    (policy, min_len)
+}
+
+/// `not-acceptable`, saying why the password was refused.
+pub(super) fn weak_password(iq: &Iq, err: &crate::accounts::AccountError) -> Iq {
+    let mut reply = super::iq::error_with(iq, ErrorType::Modify, DefinedCondition::NotAcceptable);
+    if let Iq::Error { error, .. } = &mut reply {
+        error.texts.insert("en".to_owned(), err.to_string());
+    }
+    reply
 }
 
 /// Answers a registration iq from a stranger on `host`.
@@ -82,12 +86,7 @@ async fn create(
             Err(err) => return super::iq::error_reply(iq, &err),
         };
     if let Err(err) = crate::accounts::check_password(&password, min_len) {
-        let mut reply =
-            super::iq::error_with(iq, ErrorType::Modify, DefinedCondition::NotAcceptable);
-        if let Iq::Error { error, .. } = &mut reply {
-            error.texts.insert("en".to_owned(), err.to_string());
-        }
-        return reply;
+        return weak_password(iq, &err);
     }
     if !may_create() {
         return super::iq::error_with(iq, ErrorType::Wait, DefinedCondition::ResourceConstraint);
