@@ -26,8 +26,9 @@ pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
     rt.block_on(async move {
         let runtime = Runtime::new(config).await?;
         let bound = runtime.listen().await?;
+        let http = xmppd_http::listen(&runtime).await?;
         tracing::info!(
-            listeners = bound.len(),
+            listeners = bound.len() + http.len(),
             "xmppd {} ready",
             env!("CARGO_PKG_VERSION")
         );
