@@ -96,3 +96,20 @@ def test_connections_per_address_are_limited(own_server):
     finally:
         for sock in held:
             sock.close()
+
+
+@run
+async def test_passwords_are_saslprepped(server):
+    """RFC 5802/4013: a password set with a soft hyphen and a compatibility character logs in
+    typed in its normalised form, and SASLprep-prohibited passwords are refused."""
+    jid = server.jid("prepped")
+    stored = server.admin("adduser", jid, stdin="pass\u00adword-\u2168-long\n")
+    assert stored.returncode == 0, stored.stderr
+    client = Client(server, "prepped", password="password-IX-long", mech="SCRAM-SHA-256")
+    try:
+        assert await client.login(), "the normalised spelling of the password was refused"
+    finally:
+        await client.close()
+    bidi = server.admin("adduser", server.jid("prepped2"), stdin="\u0627\u0031-long-enough\n")
+    assert bidi.returncode != 0, "a password SASLprep prohibits was accepted"
+    assert "RFC 4013" in bidi.stderr

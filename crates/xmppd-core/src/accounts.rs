@@ -47,6 +47,13 @@ pub fn check_password(password: &str, min_len: usize) -> Result<(), AccountError
             "it must not contain control characters".to_owned(),
         ));
     }
+    // SCRAM and PLAIN compare SASLprep'd passwords (RFC 5802, RFC 4616): one that SASLprep
+    // refuses could not be entered the same way by every client.
+    if !xmppd_stream::sasl::credentials::password_is_preparable(password) {
+        return Err(AccountError::WeakPassword(
+            "it contains characters that are not allowed in passwords (RFC 4013)".to_owned(),
+        ));
+    }
     Ok(())
 }
 

@@ -102,11 +102,25 @@ impl std::fmt::Debug for ScramCredentials {
     }
 }
 
+/// `Normalize(password)` of RFC 5802: SASLprep (RFC 4013) as a stored string. A password
+/// SASLprep refuses is used as it is, as RFC 5802 §2.2 allows for unnormalisable input; new
+/// passwords are checked with [`password_is_preparable`] so stored ones never take that path.
+#[must_use]
+pub fn normalise_password(password: &str) -> std::borrow::Cow<'_, str> {
+    stringprep::saslprep(password).unwrap_or(std::borrow::Cow::Borrowed(password))
+}
+
+/// Whether SASLprep accepts a password (no prohibited characters, valid bidi).
+#[must_use]
+pub fn password_is_preparable(password: &str) -> bool {
+    stringprep::saslprep(password).is_ok()
+}
+
 impl ScramCredentials {
     /// Derive credentials from a password (runs PBKDF2: call it off the async workers).
     #[must_use]
     pub fn derive(hash: ScramHash, password: &str, salt: &[u8], iterations: u32) -> Self {
-        let salted = hash.hi(password.as_bytes(), salt, iterations);
+        let salted = hash.hi(normalise_password(password).as_bytes(), salt, iterations);
         Self::from_salted_password(hash, &salted, salt.to_vec(), iterations)
     }
 
@@ -154,5 +168,37 @@ impl ScramCredentials {
     pub fn verify_password(&self, password: &str) -> bool {
         let other = Self::derive(self.hash, password, &self.salt, self.iterations);
         bool::from(other.stored_key.ct_eq(&self.stored_key))
+    }
+}
+
+#[cfg(test)]
+mod saslprep_tests {
+    use super::*;
+
+    #[test]
+    fn rfc4013_examples_normalise() {
+        // RFC 4013 §3: soft hyphen is mapped to nothing, compatibility characters are folded.
+        assert_eq!(normalise_password("I\u{00AD}X"), "IX");
+        assert_eq!(normalise_password("user"), "user");
+        assert_eq!(normalise_password("\u{00AA}"), "a");
+        assert_eq!(normalise_password("\u{2168}"), "IX");
+        // Non-ASCII spaces become plain spaces.
+        assert_eq!(normalise_password("a\u{00A0}b"), "a b");
+    }
+
+    #[test]
+    fn prohibited_passwords_are_not_preparable() {
+        assert!(!password_is_preparable("\u{0007}"));
+        assert!(!password_is_preparable("\u{0627}\u{0031}"));
+        assert!(password_is_preparable("correct horse"));
+    }
+
+    #[test]
+    fn equivalent_spellings_derive_the_same_credentials() {
+        let salt = b"0123456789abcdef";
+        let a = ScramCredentials::derive(ScramHash::Sha256, "I\u{00AD}X", salt, 4096);
+        assert!(a.verify_password("IX"));
+        assert!(a.verify_password("\u{2168}"));
+        assert!(!a.verify_password("ix"));
     }
 }
