@@ -38,14 +38,40 @@ pub(crate) async fn open(path: &Path) -> Result<SqlitePool> {
             backend: NAME,
             source,
         })?;
-    MIGRATOR
-        .run(&pool)
-        .await
-        .map_err(|source| StorageError::Migrate {
-            backend: NAME,
-            source,
-        })?;
+    // sqlx takes no lock around SQLite migrations: two processes opening a fresh file at once
+    // (two `xmppd adduser`, or one beside `xmppd run`) would both create the same tables.
+    let guard = migration_lock(path).await?;
+    let migrated = MIGRATOR.run(&pool).await;
+    drop(guard);
+    migrated.map_err(|source| StorageError::Migrate {
+        backend: NAME,
+        source,
+    })?;
     Ok(pool)
+}
+
+/// An exclusive `flock` on `<database>.migrate-lock`, held while migrations run. Waiting for it
+/// happens on a blocking thread, so a waiting process (or task) never stalls the async workers.
+async fn migration_lock(path: &Path) -> Result<std::fs::File> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".migrate-lock");
+    let lock_path = std::path::PathBuf::from(lock_path);
+    let open_err = |source| StorageError::CreateFile {
+        path: lock_path.clone(),
+        source,
+    };
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(open_err)?;
+    tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(|e| open_err(std::io::Error::other(e)))?
+        .map_err(open_err)
 }
 
 /// Creates missing folders (0700) and the file (0600) ourselves, so SQLite never creates them
