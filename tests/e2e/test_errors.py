@@ -102,7 +102,9 @@ STREAM = "xmlns:stream='http://etherx.jabber.org/streams'"
      "invalid-namespace"),
     ("<foo/>", "invalid-namespace"),
     ("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n", "not-well-formed"),
-], ids=["host-unknown", "version", "stream-namespace", "not-a-stream", "http"])
+    (f"<stream:stream xmlns='jabber:client' {STREAM} to='example.test' version='1.0'><!-- x -->",
+     "restricted-xml"),
+], ids=["host-unknown", "version", "stream-namespace", "not-a-stream", "http", "comment"])
 def test_bad_stream_headers(server, header, condition):
     # RFC 6120 §4.9.1.1: the server opens its own stream, sends the error, closes.
     import socket

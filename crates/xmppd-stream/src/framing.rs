@@ -113,6 +113,9 @@ impl FramingError {
     #[must_use]
     pub fn condition(&self) -> DefinedCondition {
         match self {
+            // RFC 6120 §11.1: comments, processing instructions and DTDs are not bad XML but
+            // XML a stream must not carry.
+            Self::Parse(rxml::Error::RestrictedXml(_)) => DefinedCondition::RestrictedXml,
             Self::Parse(_) => DefinedCondition::NotWellFormed,
             Self::StanzaTooLarge { .. } | Self::TooDeep { .. } | Self::TooManyAttributes { .. } => {
                 DefinedCondition::PolicyViolation

@@ -144,12 +144,27 @@ fn too_many_attributes_is_a_policy_violation() {
 }
 
 #[test]
-fn dtd_entities_and_bad_xml_are_not_well_formed() {
+fn comments_pis_and_dtds_are_restricted_xml() {
+    for restricted in [
+        &b"<?php x?>"[..],
+        b"<!-- c -->",
+        b"<message><!-- inside --></message>",
+    ] {
+        let err = fails(Limits::default(), restricted);
+        assert!(
+            matches!(err, FramingError::Parse(rxml::Error::RestrictedXml(_))),
+            "{restricted:?} gave {err:?}"
+        );
+        assert_eq!(err.condition(), DefinedCondition::RestrictedXml);
+    }
+}
+
+#[test]
+fn undeclared_entities_and_bad_xml_are_not_well_formed() {
     for bad in [
         &b"<message><body>&xxe;</body></message>"[..],
+        // Inside the stream element a DTD is not even well-formed XML.
         b"<!DOCTYPE foo [<!ENTITY x 'y'>]>",
-        b"<?php x?>",
-        b"<!-- c -->",
         b"<message></presence>",
         b"<x:message/>",
     ] {
