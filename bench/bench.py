@@ -31,6 +31,7 @@ ROOT = os.path.dirname(HERE)
 class Config:
     rounds: int = 3
     sessions: tuple = (1000, 3000)
+    large: int = 0  # a third, larger idle-session count (--large), where the machine allows
     login_rate: float = 150
     hold_margin: float = 5
     chat_users: int = 200
@@ -50,6 +51,27 @@ QUICK = Config(rounds=1, sessions=(300, 1000), login_rate=100, hold_margin=4, ch
 
 def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# Per session, what the hungriest peer needs (ejabberd: 300+ KiB), with room to spare.
+LARGE_KIB_PER_SESSION = 600
+
+
+def machine_refuses(n):
+    """Why this machine cannot hold n sessions per server (None when it can): every session is
+    a file descriptor in the server and in tsung, and memory for the hungriest server."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < n + 1024:
+        return f"the open-file limit is {hard}, {n + 1024} needed"
+    if soft != resource.RLIM_INFINITY and soft < n + 1024:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 4096), hard))
+    with open("/proc/meminfo", encoding="ascii") as f:
+        info = dict(line.split(":", 1) for line in f)
+    available_kib = int(info["MemAvailable"].split()[0])
+    if available_kib < n * LARGE_KIB_PER_SESSION:
+        return f"{available_kib // 1024} MiB available, {n * LARGE_KIB_PER_SESSION // 1024} needed"
+    return None
 
 
 def guarded(fn, *args):
@@ -75,6 +97,10 @@ def one_round(server, cfg, base, rnd):
         phases.settle(server)
         out["sessions_b"] = guarded(phases.sessions, server, cfg, b, out["idle_rss_kib"], work)
         phases.settle(server)
+        if cfg.large:
+            out["sessions_large"] = guarded(phases.sessions, server, cfg, cfg.large,
+                                            out["idle_rss_kib"], work)
+            phases.settle(server)
         out["chat"] = guarded(phases.chat, server, cfg, work)
         phases.settle(server)
         if found["conference"]:
@@ -96,12 +122,20 @@ def main():
     ap.add_argument("--xmppd", default=os.path.join(ROOT, "target", "release", "xmppd"))
     ap.add_argument("--deploy", default=os.path.join(ROOT, "target", "release", "deploy"))
     ap.add_argument("--dh-bits", type=int, help="bits for the DH timing (default 2048)")
+    ap.add_argument("--large", type=int, metavar="N",
+                    help="also hold N idle sessions (e.g. 10000) where the machine allows it")
     args = ap.parse_args()
     cfg = dataclasses.replace(QUICK if args.quick else Config())
     if args.rounds:
         cfg.rounds = args.rounds
     if args.dh_bits:
         cfg.dh_bits = args.dh_bits
+    if args.large:
+        refusal = machine_refuses(args.large)
+        if refusal:
+            log(f"--large {args.large} skipped: {refusal}")
+        else:
+            cfg.large = args.large
 
     base = tempfile.mkdtemp(prefix="xmppd-bench-")
     os.chmod(base, 0o755)  # prosody and ejabberd run as their own users and must reach it
@@ -114,7 +148,7 @@ def main():
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "config": dataclasses.asdict(cfg), "registration_s": {},
                "rounds": {s.name: [] for s in servers}}
-    users = max(max(cfg.sessions), cfg.chat_users, cfg.muc_users)
+    users = max(max(cfg.sessions), cfg.large, cfg.chat_users, cfg.muc_users)
     try:
         for s in servers:
             s.configure()

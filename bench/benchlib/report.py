@@ -8,6 +8,7 @@ ROWS = [
     ("RSS idle (KiB)", ("idle_rss_kib",), "{:.0f}"),
     ("KiB per idle session @{a}", ("sessions_a", "kib_per_session"), "{:.1f}"),
     ("KiB per idle session @{b}", ("sessions_b", "kib_per_session"), "{:.1f}"),
+    ("KiB per idle session @{large}", ("sessions_large", "kib_per_session"), "{:.1f}"),
     ("CPU ms per login (PLAIN, 4096 it.)", ("sessions_b", "cpu_ms_per_login"), "{:.2f}"),
     ("logins/s (offered {login_rate}/s)", ("sessions_b", "logins_per_s"), "{:.0f}"),
     ("login p99 (ms)", ("sessions_b", "login_p99_ms"), "{:.1f}"),
@@ -46,6 +47,8 @@ def table(results, summary):
     lines = ["| figure | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     fmt_args = {"a": cfg["sessions"][0], "b": cfg["sessions"][-1], **cfg}
     for label, path, fmt in ROWS:
+        if path[0] == "sessions_large" and not cfg.get("large"):
+            continue
         cells = []
         for name in names:
             v = summary[name][".".join(path)]
