@@ -8,7 +8,7 @@
 
 use minidom::Element;
 use rxml::error::EndOrError;
-use rxml::{AttrMap, Event, Namespace, Parse, Parser, RawEvent, RawParser};
+use rxml::{AttrMap, Event, Namespace, Parse, Parser, RawEvent, RawParser, WithOptions};
 use xmpp_parsers::stream_error::DefinedCondition;
 
 use crate::ns;
@@ -115,6 +115,10 @@ impl FramingError {
         match self {
             // RFC 6120 §11.1: comments, processing instructions and DTDs are not bad XML but
             // XML a stream must not carry.
+            // Our token limit (MAX_TOKEN_BYTES) surfaces as rxml's "long name or reference".
+            Self::Parse(rxml::Error::RestrictedXml(what)) if what.starts_with("long") => {
+                DefinedCondition::PolicyViolation
+            }
             Self::Parse(rxml::Error::RestrictedXml(_)) => DefinedCondition::RestrictedXml,
             Self::Parse(_) => DefinedCondition::NotWellFormed,
             Self::StanzaTooLarge { .. } | Self::TooDeep { .. } | Self::TooManyAttributes { .. } => {
@@ -182,11 +186,20 @@ impl HeaderSniffer {
     }
 }
 
+/// The longest name or attribute value a stream may carry (longer text is split, not refused).
+/// rxml keeps a scratch buffer of this size for the life of every stream, so it is a
+/// per-session memory cost; its default (8 KiB) doubles it. The longest legal attribute
+/// value in XMPP is a JID of 3071 bytes (RFC 7622 §3.1).
+pub const MAX_TOKEN_BYTES: usize = 4096;
+
 impl StreamReader {
     /// A reader expecting a fresh `<stream:stream>` header.
     #[must_use]
     pub fn new(limits: Limits) -> Self {
-        let mut parser = Parser::new();
+        let mut parser = Parser::with_options(rxml::Options {
+            max_token_length: MAX_TOKEN_BYTES,
+            ..rxml::Options::default()
+        });
         // Report text (and so whitespace keepalives) as soon as it arrives rather than
         // holding it in the lexer until the next `<`.
         parser.set_text_buffering(false);

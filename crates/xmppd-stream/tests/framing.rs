@@ -2,6 +2,7 @@
 
 use minidom::Element;
 use proptest::prelude::*;
+use xmppd_stream::framing::MAX_TOKEN_BYTES;
 use xmppd_stream::{
     DefinedCondition, FramingError, Limits, STREAM_CLOSE, StreamError, StreamEvent, StreamHeader,
     StreamReader, writer,
@@ -371,4 +372,36 @@ fn next_event_stops_after_each_event_so_a_restart_can_take_the_rest() {
         Some(StreamEvent::Header(_))
     ));
     assert!(rest.is_empty());
+}
+
+#[test]
+fn attribute_values_up_to_a_long_jid_pass_longer_ones_are_a_policy_violation() {
+    let node = "n".repeat(1023);
+    let domain = "d".repeat(1023);
+    let resource = "r".repeat(1023);
+    let longest_jid = format!("<message to='{node}@{domain}/{resource}'/>");
+    let mut r = open(Limits::default());
+    let events = r
+        .feed(longest_jid.as_bytes())
+        .expect("a 3071-byte JID attribute");
+    assert!(matches!(events.as_slice(), [StreamEvent::Stanza(_)]));
+
+    let too_long = format!("<message to='{}'/>", "x".repeat(MAX_TOKEN_BYTES + 1));
+    let err = fails(Limits::default(), too_long.as_bytes());
+    assert_eq!(err.condition(), DefinedCondition::PolicyViolation);
+}
+
+#[test]
+fn text_longer_than_a_token_is_joined_not_refused() {
+    let body = "b".repeat(3 * MAX_TOKEN_BYTES);
+    let stanza = format!("<message><body>{body}</body></message>");
+    let mut r = open(Limits::default());
+    let events = r
+        .feed(stanza.as_bytes())
+        .expect("long text within the stanza limit");
+    let [StreamEvent::Stanza(el)] = events.as_slice() else {
+        panic!("expected one stanza, got {events:?}");
+    };
+    let text = el.get_child("body", "jabber:client").expect("body").text();
+    assert_eq!(text, body);
 }
