@@ -46,6 +46,7 @@ mod error;
 mod last;
 mod offline;
 mod pending;
+mod pep;
 mod postgres;
 mod private;
 mod roster;
@@ -59,6 +60,7 @@ pub use error::{Result, StorageError};
 pub use last::{LastActivity, LastLogout};
 pub use offline::{Offline, OfflineId, OfflineMessage};
 pub use pending::PendingIn;
+pub use pep::{PepItem, PepNodeConfig, PepStore};
 pub use private::PrivateXml;
 pub use roster::{
     Roster, RosterChange, RosterDelta, RosterItem, RosterVersion, Rosters, Subscription,
