@@ -26,6 +26,8 @@ pub mod xep0030_disco;
 pub mod xep0049_private;
 // XEP-0054: vcard-temp.
 pub mod xep0054_vcard;
+// XEP-0060: Publish-Subscribe, the subset PEP needs.
+pub mod xep0060_pubsub;
 // XEP-0077: In-Band Registration.
 pub mod xep0077_register;
 // XEP-0092: Software Version.
