@@ -75,6 +75,7 @@ fn addressed(presence: &Presence, from: &Jid, to: &Jid) -> Element {
 }
 
 async fn available(server: &Arc<Server>, session: &Session, presence: Presence) {
+    let presence = super::pep::on_available(server, session, presence).await;
     let bare = session.bare();
     let Some(user) = server.local_user(&bare) else {
         return;
@@ -197,6 +198,7 @@ async fn unavailable(server: &Arc<Server>, session: &Session, presence: Option<P
 
 /// The session ends: broadcast unavailable if it was available (RFC 6121 §4.5.2).
 pub async fn go_offline(server: &Arc<Server>, session: &Session) {
+    super::pep::forget_session(server, session);
     unavailable(server, session, None).await;
 }
 

@@ -38,6 +38,9 @@ pub enum PubSubError {
     /// A payload bigger than [`MAX_PAYLOAD_BYTES`] (§7.1.3.4).
     #[error("item payload is {0} bytes, the limit is {MAX_PAYLOAD_BYTES}")]
     PayloadTooBig(usize),
+    /// Creating a node that exists (§8.1.3).
+    #[error("the node exists already")]
+    NodeExists,
     /// The node or the item does not exist.
     #[error("no such node or item")]
     NotFound,
@@ -78,6 +81,7 @@ impl PubSubError {
             Self::InvalidPayload => (T::Modify, C::BadRequest, Some("invalid-payload")),
             Self::PayloadTooBig(_) => (T::Modify, C::NotAcceptable, Some("payload-too-big")),
             Self::NotFound => (T::Cancel, C::ItemNotFound, None),
+            Self::NodeExists => (T::Cancel, C::Conflict, None),
             Self::Forbidden => (T::Auth, C::Forbidden, None),
             Self::PresenceSubscriptionRequired => (
                 T::Auth,
