@@ -27,6 +27,9 @@ struct Inner {
     by_session: HashMap<FullJid, String>,
     /// Verified features per `node#ver`.
     features: HashMap<String, Arc<Vec<String>>>,
+    /// Features a client gave that do not match its hash: used for that client alone, never
+    /// cached for others (some clients advertise a stale hash after changing their features).
+    unverified: HashMap<FullJid, Arc<Vec<String>>>,
     /// Our disco#info queries by IQ id: the caps asked for, and whom we asked.
     pending: HashMap<String, (String, FullJid, Vec<u8>)>,
     /// Clients waiting for the answer about a `node#ver`.
@@ -47,23 +50,26 @@ impl CapsCache {
 
     /// The disco features of a client, if its caps are known.
     pub fn features_of(&self, jid: &FullJid) -> Vec<String> {
-        let inner = self.lock();
-        inner
-            .by_session
-            .get(jid)
-            .and_then(|key| inner.features.get(key))
+        self.lock()
+            .of(jid)
             .map(|f| f.as_ref().clone())
             .unwrap_or_default()
     }
 
     /// Does this client want notifications of `node`?
     pub fn wants(&self, jid: &FullJid, node: &str) -> bool {
-        let inner = self.lock();
-        inner
-            .by_session
-            .get(jid)
-            .and_then(|key| inner.features.get(key))
+        self.lock()
+            .of(jid)
             .is_some_and(|f| xmppd_modules::xep0163_pep::wants(f.iter(), node))
+    }
+}
+
+impl Inner {
+    fn of(&self, jid: &FullJid) -> Option<&Arc<Vec<String>>> {
+        self.by_session
+            .get(jid)
+            .and_then(|key| self.features.get(key))
+            .or_else(|| self.unverified.get(jid))
     }
 }
 
@@ -88,6 +94,7 @@ pub async fn on_available(server: &Server, jid: &FullJid, presence: &Presence) {
         let mut inner = server.pep.caps.lock();
         match caps {
             None => {
+                inner.unverified.remove(jid);
                 inner.by_session.remove(jid);
                 Next::Nothing
             }
@@ -96,6 +103,7 @@ pub async fn on_available(server: &Server, jid: &FullJid, presence: &Presence) {
                 if inner.by_session.get(jid) == Some(&key) {
                     Next::Nothing
                 } else {
+                    inner.unverified.remove(jid);
                     inner.by_session.insert(jid.clone(), key.clone());
                     if inner.features.contains_key(&key) {
                         Next::SendLastItems
@@ -120,7 +128,10 @@ pub async fn on_available(server: &Server, jid: &FullJid, presence: &Presence) {
     match next {
         Next::Nothing => {}
         Next::SendLastItems => super::notify::last_items(server, jid).await,
-        Next::Ask(id, key) => ask(server, jid, id, key),
+        Next::Ask(id, key) => {
+            tracing::debug!(%key, "asking a client for its caps");
+            ask(server, jid, id, key);
+        }
     }
 }
 
@@ -158,31 +169,54 @@ pub async fn iq_response(server: &Server, iq: &Iq) -> bool {
             _ => None,
         }
     };
-    let Some((key, _, claimed)) = taken else {
+    let Some((key, asked, claimed)) = taken else {
         return false;
     };
     let node = key.split('#').next().unwrap_or_default().to_owned();
-    let verified = payload
-        .and_then(|p| DiscoInfoResult::try_from(p).ok())
-        .filter(|info| {
-            xmppd_modules::xep0115_caps::caps(&node, info).is_ok_and(|c| c.ver == claimed)
-        });
+    let info = payload.and_then(|p| DiscoInfoResult::try_from(p).ok());
+    let mut ask_again = Vec::new();
     let ready = {
         let mut inner = server.pep.caps.lock();
         let waiting = inner.waiting.remove(&key).unwrap_or_default();
-        match verified {
-            Some(info) if inner.features.len() < MAX_CACHED => {
-                inner
-                    .features
-                    .insert(key.clone(), Arc::new(info.features.into_iter().collect()));
-                waiting
-                    .into_iter()
-                    .filter(|j| inner.by_session.get(j) == Some(&key))
-                    .collect()
+        match info {
+            Some(info) => {
+                let verified =
+                    xmppd_modules::xep0115_caps::caps(&node, &info).is_ok_and(|c| c.ver == claimed);
+                let features = Arc::new(info.features.into_iter().collect::<Vec<_>>());
+                if verified && inner.features.len() < MAX_CACHED {
+                    inner.features.insert(key.clone(), features);
+                    waiting
+                        .into_iter()
+                        .filter(|j| inner.by_session.get(j) == Some(&key))
+                        .collect()
+                } else {
+                    tracing::debug!(%key, "caps answer does not match its hash: not cached");
+                    // Every other client that claimed these caps must answer for itself.
+                    for other in waiting.into_iter().filter(|j| *j != asked) {
+                        if inner.by_session.get(&other) == Some(&key)
+                            && inner.pending.len() < MAX_PENDING
+                        {
+                            inner.next_id += 1;
+                            let id = format!("pep-caps-{}", inner.next_id);
+                            let entry = (key.clone(), other.clone(), claimed.clone());
+                            inner.pending.insert(id.clone(), entry);
+                            ask_again.push((other, id));
+                        }
+                    }
+                    if inner.by_session.get(&asked) == Some(&key) {
+                        inner.unverified.insert(asked.clone(), features);
+                        vec![asked]
+                    } else {
+                        Vec::new()
+                    }
+                }
             }
-            _ => Vec::new(),
+            None => Vec::new(),
         }
     };
+    for (jid, id) in ask_again {
+        ask(server, &jid, id, key.clone());
+    }
     for jid in ready {
         super::notify::last_items(server, &jid).await;
     }
