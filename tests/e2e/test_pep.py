@@ -20,10 +20,11 @@ NODE = "urn:example:pep:mood"
 PEP_PLUGINS = ["xep_0060", "xep_0163", "xep_0115"]
 
 
-async def pep_client(server, user: str, resource: str = "pep", interests=(), presence=True):
-    """A logged-in client whose caps ask for `interests` (each `NODE+notify`)."""
+async def pep_client(server, user: str, resource: str = "pep", interests=(), plugins=()):
+    """A client online with initial presence, whose caps ask for `interests` (each
+    `NODE+notify`)."""
     client = Client(server, user, resource)
-    for plugin in PEP_PLUGINS:
+    for plugin in [*PEP_PLUGINS, *plugins]:
         client.register_plugin(plugin)
     for namespace in interests:
         client.plugin["xep_0163"].add_interest(namespace)
@@ -33,10 +34,7 @@ async def pep_client(server, user: str, resource: str = "pep", interests=(), pre
         MatchXPath("{jabber:client}message/{http://jabber.org/protocol/pubsub#event}event"),
         client.messages.put_nowait,
     ))
-    if presence:
-        await client.online()
-    else:
-        assert await client.login()
+    await client.online()
     return client
 
 
