@@ -132,6 +132,25 @@ async def test_contact_with_notify_gets_the_item_and_a_stranger_does_not(server)
 
 
 @run
+async def test_new_subscriber_gets_the_last_item(server):
+    owner, friend = server.new_account("pep_owner4"), server.new_account("pep_friend4")
+    a = await pep_client(server, "pep_owner4")
+    b = await pep_client(server, "pep_friend4", interests=[NODE])
+    try:
+        await publish(a, "old", "before", **{"pubsub#max_items": "2"})
+        await publish(a, "last", "latest", **{"pubsub#max_items": "2"})
+        # b asks to see a's presence; a's approval brings a's last item to b at once.
+        b.send_presence(pto=owner, ptype="subscribe")
+        await a.presence("subscribe", lambda p: p["type"] == "subscribe")
+        a.send_presence(pto=friend, ptype="subscribed")
+        got = await event(b, "the last item on subscription")
+        assert events(got) == ({"last": "latest"}, [])
+    finally:
+        await a.close()
+        await b.close()
+
+
+@run
 async def test_items_max_items_retract_and_preconditions(server):
     owner, friend = server.new_account("pep_owner2"), server.new_account("pep_friend2")
     a = await pep_client(server, "pep_owner2")

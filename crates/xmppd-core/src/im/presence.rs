@@ -432,5 +432,8 @@ async fn inbound_subscription(
     if let Some(reply) = outcome.auto_reply {
         route(server, from_bare(user_bare, contact, reply.presence_type())).await;
     }
+    if kind == Kind::Subscribed && outcome.contact.state.has_to() && !state.state.has_to() {
+        super::pep::on_subscribed(server, user_bare, contact).await;
+    }
     send_presence_to_contact(server, user_bare, contact, outcome.presence).await;
 }

@@ -9,6 +9,7 @@ mod notify;
 
 pub use caps::{forget_session, iq_response};
 pub use convert::{legacy_bookmarks_stored, vcard_stored};
+pub use notify::on_subscribed;
 
 use crate::server::Server;
 use jid::BareJid;

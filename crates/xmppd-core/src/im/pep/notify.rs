@@ -105,7 +105,25 @@ pub async fn last_items(server: &Server, to: &FullJid) {
         let Some(owner_user) = server.local_user(&owner) else {
             continue;
         };
-        last_items_of(server, &owner, owner_user, &bare, to, &features).await;
+        last_items_of(server, &owner, owner_user, &bare, to, &features, false).await;
+    }
+}
+
+/// `subscriber` was just allowed to see `owner`'s presence: its available resources get the
+/// last items of `owner` they asked for (XEP-0163 §4.3.4, on subscription).
+pub async fn on_subscribed(server: &Server, subscriber: &BareJid, owner: &BareJid) {
+    if !server.enabled(xmppd_config::Module::Pep) {
+        return;
+    }
+    let Some(owner_user) = server.local_user(owner) else {
+        return;
+    };
+    for session in server.router.sessions(subscriber) {
+        if session.presence().last.is_none() {
+            continue;
+        }
+        let features = server.pep.caps.features_of(&session.jid);
+        last_items_of(server, owner, owner_user, subscriber, &session.jid, &features, true).await;
     }
 }
 
@@ -116,6 +134,7 @@ async fn last_items_of(
     requester: &BareJid,
     to: &FullJid,
     features: &[String],
+    on_sub: bool,
 ) {
     use xmppd_modules::xep0060_pubsub::SendLast;
     use xmppd_storage::PepStore;
@@ -126,7 +145,9 @@ async fn last_items_of(
         .into_iter()
         .map(|(node, stored)| (node, super::from_stored(&stored)))
         .filter(|(node, config)| {
-            config.send_last == SendLast::OnSubAndPresence && pep::wants(features, node)
+            let when = config.send_last == SendLast::OnSubAndPresence
+                || (on_sub && config.send_last == SendLast::OnSub);
+            when && pep::wants(features, node)
         })
         .collect();
     if wanted.is_empty() {
