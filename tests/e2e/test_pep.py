@@ -217,6 +217,16 @@ async def test_whitelist_node_is_private(server):
         a.send_message(mto=b.boundjid.full, mbody="barrier", mtype="chat")
         seen = await until(b.messages, "barrier", lambda m: m["body"] == "barrier")
         assert not [m for m in seen if events(m, "urn:example:secret") is not None]
+        # disco#items lists the node to its owner only.
+        await publish(a, "p", "public", node="urn:example:public",
+                      **{"pubsub#access_model": "open"})
+
+        async def nodes(client):
+            result = await client.plugin["xep_0030"].get_items(jid=owner)
+            return {node for _, node, _ in result["disco_items"]["items"]}
+
+        assert await nodes(a) == {"urn:example:secret", "urn:example:public"}
+        assert await nodes(b) == {"urn:example:public"}
     finally:
         await a.close()
         await b.close()

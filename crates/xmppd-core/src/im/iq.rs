@@ -44,6 +44,10 @@ fn payload(iq: &Iq) -> Option<&Element> {
     }
 }
 
+fn is_set_of(iq: &Iq) -> bool {
+    matches!(iq, Iq::Set { .. })
+}
+
 fn from_bare(iq: &Iq) -> Option<BareJid> {
     match iq {
         Iq::Get { from, .. } | Iq::Set { from, .. } => from.as_ref().map(Jid::to_bare),
@@ -107,6 +111,8 @@ async fn for_own_account(server: &Arc<Server>, session: &Session, iq: Iq) -> Opt
         private(server, &bare, user, is_set, payload).await
     } else if super::pep::is_pubsub(&payload) && server.enabled(Module::Pep) {
         return Some(super::pep::handle_iq(server, &bare, &bare, &iq).await);
+    } else if payload.is("query", ns::DISCO_ITEMS) && !is_set && server.enabled(Module::Pep) {
+        return Some(super::pep::disco_items(server, &bare, &bare, &iq).await);
     } else if payload.is("ping", ns::PING) && server.enabled(Module::Ping) {
         Ok(None)
     } else if is_set
@@ -366,11 +372,15 @@ pub async fn on_behalf_of_account(server: &Arc<Server>, stanza: Element, target:
         return;
     };
     let requester = from_bare(&iq);
-    if super::pep::is_pubsub(&payload) && server.enabled(Module::Pep) {
+    let disco_items = payload.is("query", ns::DISCO_ITEMS) && !is_set_of(&iq);
+    if (super::pep::is_pubsub(&payload) || disco_items) && server.enabled(Module::Pep) {
         if let Some(requester) = &requester {
-            let mut reply: Element = super::pep::handle_iq(server, requester, &target, &iq)
-                .await
-                .into();
+            let reply = if disco_items {
+                super::pep::disco_items(server, requester, &target, &iq).await
+            } else {
+                super::pep::handle_iq(server, requester, &target, &iq).await
+            };
+            let mut reply: Element = reply.into();
             super::set_address(&mut reply, super::Address::From, Some(&target.to_string()));
             route(server, reply).await;
         }

@@ -20,6 +20,10 @@ pub const NS_ERRORS: &str = "http://jabber.org/protocol/pubsub#errors";
 /// are far smaller; avatar data is the big one).
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 
+/// The most nodes one account may have: each costs storage, and OMEMO, bookmarks, avatars
+/// and the usual extended-presence nodes need a few dozen at most.
+pub const MAX_NODES_PER_ACCOUNT: usize = 128;
+
 /// Why a pubsub request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PubSubError {
@@ -38,6 +42,9 @@ pub enum PubSubError {
     /// A payload bigger than [`MAX_PAYLOAD_BYTES`] (§7.1.3.4).
     #[error("item payload is {0} bytes, the limit is {MAX_PAYLOAD_BYTES}")]
     PayloadTooBig(usize),
+    /// The account has [`MAX_NODES_PER_ACCOUNT`] nodes already.
+    #[error("an account may have at most {MAX_NODES_PER_ACCOUNT} nodes")]
+    TooManyNodes,
     /// Creating a node that exists (§8.1.3).
     #[error("the node exists already")]
     NodeExists,
@@ -82,6 +89,7 @@ impl PubSubError {
             Self::PayloadTooBig(_) => (T::Modify, C::NotAcceptable, Some("payload-too-big")),
             Self::NotFound => (T::Cancel, C::ItemNotFound, None),
             Self::NodeExists => (T::Cancel, C::Conflict, None),
+            Self::TooManyNodes => (T::Wait, C::ResourceConstraint, None),
             Self::Forbidden => (T::Auth, C::Forbidden, None),
             Self::PresenceSubscriptionRequired => (
                 T::Auth,

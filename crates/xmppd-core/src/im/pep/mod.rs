@@ -106,7 +106,7 @@ async fn execute(
                 (Some(config), None) => config,
                 (None, options) => {
                     let config = NodeConfig::default().apply(&options.clone().unwrap_or_default());
-                    save(server, user, &node, &config).await?;
+                    create(server, user, &node, &config).await?;
                     config
                 }
             };
@@ -165,7 +165,7 @@ async fn execute(
                 return Err(PubSubError::NodeExists.into());
             }
             let config = NodeConfig::default().apply(&config.unwrap_or_default());
-            save(server, user, &node, &config).await?;
+            create(server, user, &node, &config).await?;
             Ok(None)
         }
         Request::GetConfig { node } => {
@@ -271,6 +271,19 @@ async fn load(
         .map(|c| from_stored(&c)))
 }
 
+/// Saves a new node, within the per-account limit.
+async fn create(
+    server: &Server,
+    user: User<'_>,
+    node: &str,
+    config: &NodeConfig,
+) -> Result<(), Failure> {
+    if server.storage.pep_nodes(user).await?.len() >= pubsub::MAX_NODES_PER_ACCOUNT {
+        return Err(PubSubError::TooManyNodes.into());
+    }
+    Ok(save(server, user, node, config).await?)
+}
+
 async fn save(
     server: &Server,
     user: User<'_>,
@@ -358,4 +371,41 @@ pub async fn on_available(
         caps::on_available(server, session.jid(), &presence).await;
     }
     presence
+}
+
+/// disco#items of an account (XEP-0163 §7 via XEP-0030): the nodes `requester` may read.
+pub async fn disco_items(server: &Server, requester: &BareJid, owner: &BareJid, iq: &Iq) -> Iq {
+    let node = match iq {
+        Iq::Get { payload, .. } => payload.attr("node").map(str::to_owned),
+        _ => {
+            return super::iq::error_with(
+                iq,
+                xmpp_parsers::stanza_error::ErrorType::Cancel,
+                xmpp_parsers::stanza_error::DefinedCondition::BadRequest,
+            );
+        }
+    };
+    let mut items = Vec::new();
+    // Nodes are leaves: only the account itself lists them.
+    if let (None, Some(user)) = (&node, server.local_user(owner)) {
+        let nodes = match server.storage.pep_nodes(user).await {
+            Ok(nodes) => nodes,
+            Err(err) => {
+                tracing::warn!(%err, "listing PEP nodes failed");
+                return super::iq::internal_error(iq);
+            }
+        };
+        let relation = relation(server, owner, user, requester).await;
+        for (name, stored) in nodes {
+            if pep::may_read(from_stored(&stored).access_model, relation).is_ok() {
+                items.push(xmpp_parsers::disco::Item {
+                    jid: jid::Jid::from(owner.clone()),
+                    node: Some(name),
+                    name: None,
+                });
+            }
+        }
+    }
+    let result = server.disco.account_items(node.as_deref(), items);
+    iq_rules::result(iq, Some(result.into())).unwrap_or_else(|| iq.clone())
 }

@@ -123,7 +123,16 @@ pub async fn on_subscribed(server: &Server, subscriber: &BareJid, owner: &BareJi
             continue;
         }
         let features = server.pep.caps.features_of(&session.jid);
-        last_items_of(server, owner, owner_user, subscriber, &session.jid, &features, true).await;
+        last_items_of(
+            server,
+            owner,
+            owner_user,
+            subscriber,
+            &session.jid,
+            &features,
+            true,
+        )
+        .await;
     }
 }
 
