@@ -172,7 +172,14 @@ async fn last_items_of(
         };
         for item in items {
             if let Ok(payload) = item.xml.parse::<Element>() {
-                published(server, owner, &[to.clone()], &node, &item.id, &payload);
+                published(
+                    server,
+                    owner,
+                    std::slice::from_ref(to),
+                    &node,
+                    &item.id,
+                    &payload,
+                );
             }
         }
     }
