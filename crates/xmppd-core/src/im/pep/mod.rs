@@ -5,10 +5,12 @@
 
 mod caps;
 mod convert;
+mod disco;
 mod notify;
 
 pub use caps::{forget_session, iq_response};
 pub use convert::{legacy_bookmarks_stored, vcard_stored};
+pub use disco::disco_items;
 pub use notify::on_subscribed;
 
 use crate::server::Server;
@@ -371,41 +373,4 @@ pub async fn on_available(
         caps::on_available(server, session.jid(), &presence).await;
     }
     presence
-}
-
-/// disco#items of an account (XEP-0163 §7 via XEP-0030): the nodes `requester` may read.
-pub async fn disco_items(server: &Server, requester: &BareJid, owner: &BareJid, iq: &Iq) -> Iq {
-    let node = match iq {
-        Iq::Get { payload, .. } => payload.attr("node").map(str::to_owned),
-        _ => {
-            return super::iq::error_with(
-                iq,
-                xmpp_parsers::stanza_error::ErrorType::Cancel,
-                xmpp_parsers::stanza_error::DefinedCondition::BadRequest,
-            );
-        }
-    };
-    let mut items = Vec::new();
-    // Nodes are leaves: only the account itself lists them.
-    if let (None, Some(user)) = (&node, server.local_user(owner)) {
-        let nodes = match server.storage.pep_nodes(user).await {
-            Ok(nodes) => nodes,
-            Err(err) => {
-                tracing::warn!(%err, "listing PEP nodes failed");
-                return super::iq::internal_error(iq);
-            }
-        };
-        let relation = relation(server, owner, user, requester).await;
-        for (name, stored) in nodes {
-            if pep::may_read(from_stored(&stored).access_model, relation).is_ok() {
-                items.push(xmpp_parsers::disco::Item {
-                    jid: jid::Jid::from(owner.clone()),
-                    node: Some(name),
-                    name: None,
-                });
-            }
-        }
-    }
-    let result = server.disco.account_items(node.as_deref(), items);
-    iq_rules::result(iq, Some(result.into())).unwrap_or_else(|| iq.clone())
 }
