@@ -35,6 +35,80 @@ const SERVER_FEATURES: &[(Option<Module>, &str)] = &[
 const ACCOUNT_FEATURES: &[(Option<Module>, &str)] = &[
     (Some(Module::Vcard), "vcard-temp"),
     (Some(Module::Uptime), "jabber:iq:last"),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#access-open",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#access-presence",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#access-whitelist",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#auto-create",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#config-node",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#create-nodes",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#delete-items",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#delete-nodes",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#item-ids",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#last-published",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#persistent-items",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#presence-notifications",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#publish",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#publish-options",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#purge-nodes",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#retract-items",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#retrieve-default",
+    ),
+    (
+        Some(Module::Pep),
+        "http://jabber.org/protocol/pubsub#retrieve-items",
+    ),
+    (Some(Module::Bookmarks), "urn:xmpp:bookmarks:1#compat"),
+    (Some(Module::Pep), "urn:xmpp:pep-vcard-conversion:0"),
 ];
 
 /// Everything sessions share.
@@ -45,6 +119,8 @@ pub struct Server {
     pub router: Router,
     pub disco: Registry,
     pub started: DateTime<Utc>,
+    /// PEP's caps cache and photo hashes (XEP-0163, XEP-0398).
+    pub pep: crate::im::pep::PepState,
     hosts: BTreeSet<String>,
 }
 
@@ -66,12 +142,22 @@ impl Server {
         for (_, feature) in ACCOUNT_FEATURES.iter().filter(|(m, _)| enabled(m)) {
             disco.add_account_feature(feature);
         }
+        if module_enabled(&config, Module::Pep) {
+            // XEP-0163 §6: every account is a PEP service.
+            disco.add_account_identity(xmpp_parsers::disco::Identity {
+                category: "pubsub".into(),
+                type_: "pep".into(),
+                lang: None,
+                name: None,
+            });
+        }
         Self {
             config,
             storage,
             router: Router::new(),
             disco,
             started: Utc::now(),
+            pep: Default::default(),
             hosts,
         }
     }

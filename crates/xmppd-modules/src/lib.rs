@@ -26,6 +26,8 @@ pub mod xep0030_disco;
 pub mod xep0049_private;
 // XEP-0054: vcard-temp.
 pub mod xep0054_vcard;
+// XEP-0060: Publish-Subscribe, the subset PEP needs.
+pub mod xep0060_pubsub;
 // XEP-0077: In-Band Registration.
 pub mod xep0077_register;
 // XEP-0092: Software Version.
@@ -34,6 +36,8 @@ pub mod xep0092_version;
 pub mod xep0115_caps;
 // XEP-0160 (+ XEP-0203, XEP-0334): offline message storage rules.
 pub mod xep0160_offline;
+// XEP-0163: Personal Eventing Protocol (access, notification targets, events).
+pub mod xep0163_pep;
 // XEP-0199: XMPP Ping.
 pub mod xep0199_ping;
 // XEP-0202: Entity Time.
@@ -42,6 +46,10 @@ pub mod xep0202_time;
 pub mod xep0280_carbons;
 // XEP-0352: Client State Indication.
 pub mod xep0352_csi;
+// XEP-0398: avatar conversion between XEP-0084 and XEP-0153.
+pub mod xep0398_avatar;
+// XEP-0402: PEP Native Bookmarks and their XEP-0048 compatibility.
+pub mod xep0402_bookmarks;
 
 // Server texts: message of the day at login.
 pub mod motd;

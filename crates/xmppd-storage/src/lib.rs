@@ -2,7 +2,7 @@
 //!
 //! Presence and routing live in memory; this crate stores accounts and their SCRAM
 //! credentials, rosters (RFC 6121, versioned per XEP-0237), offline stanzas, private XML
-//! (XEP-0049), vCards (XEP-0054) and last activity (XEP-0012).
+//! (XEP-0049), vCards (XEP-0054), last activity (XEP-0012) and PEP nodes and items (XEP-0163).
 //!
 //! One [`Storage`] value (cheap to clone, shareable across tokio tasks) implements one trait per
 //! area. It wraps either an embedded SQLite file (the default) or a PostgreSQL pool; the SQL is
@@ -46,6 +46,7 @@ mod error;
 mod last;
 mod offline;
 mod pending;
+mod pep;
 mod postgres;
 mod private;
 mod roster;
@@ -59,6 +60,7 @@ pub use error::{Result, StorageError};
 pub use last::{LastActivity, LastLogout};
 pub use offline::{Offline, OfflineId, OfflineMessage};
 pub use pending::PendingIn;
+pub use pep::{PepItem, PepNodeConfig, PepStore};
 pub use private::PrivateXml;
 pub use roster::{
     Roster, RosterChange, RosterDelta, RosterItem, RosterVersion, Rosters, Subscription,

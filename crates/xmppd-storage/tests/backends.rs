@@ -57,6 +57,8 @@ suite!(
     records::vcard_round_trip,
     records::last_activity_round_trip,
     records::migrations_idempotent_on_reopen,
+    pep::pep_nodes_and_items,
+    pep::pep_max_items_and_retract,
 );
 
 /// The SQLite file and the folders we create are private to the server's user.

@@ -44,6 +44,10 @@ fn payload(iq: &Iq) -> Option<&Element> {
     }
 }
 
+fn is_set_of(iq: &Iq) -> bool {
+    matches!(iq, Iq::Set { .. })
+}
+
 fn from_bare(iq: &Iq) -> Option<BareJid> {
     match iq {
         Iq::Get { from, .. } | Iq::Set { from, .. } => from.as_ref().map(Jid::to_bare),
@@ -105,6 +109,10 @@ async fn for_own_account(server: &Arc<Server>, session: &Session, iq: Iq) -> Opt
         vcard(server, &bare, &bare, user, is_set, payload).await
     } else if payload.is("query", ns::PRIVATE) && server.enabled(Module::Private) {
         private(server, &bare, user, is_set, payload).await
+    } else if super::pep::is_pubsub(&payload) && server.enabled(Module::Pep) {
+        return Some(super::pep::handle_iq(server, &bare, &bare, &iq).await);
+    } else if payload.is("query", ns::DISCO_ITEMS) && !is_set && server.enabled(Module::Pep) {
+        return Some(super::pep::disco_items(server, &bare, &bare, &iq).await);
     } else if payload.is("ping", ns::PING) && server.enabled(Module::Ping) {
         Ok(None)
     } else if is_set
@@ -167,6 +175,7 @@ async fn vcard(
                 .set_vcard(user, &String::from(&card))
                 .await
                 .map_err(|_| None)?;
+            super::pep::vcard_stored(server, target, user, &card).await;
             Ok(None)
         }
     }
@@ -195,6 +204,9 @@ async fn private(
                 .set_private_xml(user, &key.namespace, &String::from(&element))
                 .await
                 .map_err(|_| None)?;
+            if key.namespace == xmppd_modules::xep0402_bookmarks::LEGACY_NS {
+                super::pep::legacy_bookmarks_stored(server, bare, user, &element).await;
+            }
             Ok(None)
         }
     }
@@ -203,6 +215,9 @@ async fn private(
 /// An IQ addressed to the server domain itself.
 pub async fn to_server(server: &Arc<Server>, stanza: Element) {
     let Ok(iq) = Iq::try_from(stanza) else { return };
+    if super::pep::iq_response(server, &iq).await {
+        return;
+    }
     let Some(payload) = payload(&iq).cloned() else {
         return;
     };
@@ -357,6 +372,20 @@ pub async fn on_behalf_of_account(server: &Arc<Server>, stanza: Element, target:
         return;
     };
     let requester = from_bare(&iq);
+    let disco_items = payload.is("query", ns::DISCO_ITEMS) && !is_set_of(&iq);
+    if (super::pep::is_pubsub(&payload) || disco_items) && server.enabled(Module::Pep) {
+        if let Some(requester) = &requester {
+            let reply = if disco_items {
+                super::pep::disco_items(server, requester, &target, &iq).await
+            } else {
+                super::pep::handle_iq(server, requester, &target, &iq).await
+            };
+            let mut reply: Element = reply.into();
+            super::set_address(&mut reply, super::Address::From, Some(&target.to_string()));
+            route(server, reply).await;
+        }
+        return;
+    }
     let is_set = matches!(iq, Iq::Set { .. });
     let answer = if payload.is("vCard", ns::VCARD) && server.enabled(Module::Vcard) {
         match &requester {

@@ -6,6 +6,7 @@
 mod carbons;
 mod deliver;
 mod iq;
+pub mod pep;
 mod presence;
 mod register;
 mod roster;

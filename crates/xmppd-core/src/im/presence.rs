@@ -75,6 +75,7 @@ fn addressed(presence: &Presence, from: &Jid, to: &Jid) -> Element {
 }
 
 async fn available(server: &Arc<Server>, session: &Session, presence: Presence) {
+    let presence = super::pep::on_available(server, session, presence).await;
     let bare = session.bare();
     let Some(user) = server.local_user(&bare) else {
         return;
@@ -197,6 +198,7 @@ async fn unavailable(server: &Arc<Server>, session: &Session, presence: Option<P
 
 /// The session ends: broadcast unavailable if it was available (RFC 6121 §4.5.2).
 pub async fn go_offline(server: &Arc<Server>, session: &Session) {
+    super::pep::forget_session(server, session);
     unavailable(server, session, None).await;
 }
 
@@ -429,6 +431,9 @@ async fn inbound_subscription(
     }
     if let Some(reply) = outcome.auto_reply {
         route(server, from_bare(user_bare, contact, reply.presence_type())).await;
+    }
+    if kind == Kind::Subscribed && outcome.contact.state.has_to() && !state.state.has_to() {
+        super::pep::on_subscribed(server, user_bare, contact).await;
     }
     send_presence_to_contact(server, user_bare, contact, outcome.presence).await;
 }

@@ -3,8 +3,8 @@
 use std::time::{Duration, SystemTime};
 
 use xmppd_storage::{
-    Accounts, LastActivity, LastLogout, Offline, PrivateXml, RosterItem, Rosters, ScramHash,
-    StorageError, StoredCredential, User, VCards,
+    Accounts, LastActivity, LastLogout, Offline, PepStore, PrivateXml, RosterItem, Rosters,
+    ScramHash, StorageError, StoredCredential, User, VCards,
 };
 
 use super::{DOMAIN, new_account};
@@ -76,6 +76,22 @@ async fn fill_everything(ctx: &Ctx, user: User<'_>) {
     .await
     .unwrap();
     s.set_vcard(user, "<vCard xmlns='vcard-temp'/>")
+        .await
+        .unwrap();
+    let node = xmppd_storage::PepNodeConfig {
+        access_model: "presence".into(),
+        max_items: 1,
+        persist_items: true,
+        send_last: "never".into(),
+    };
+    s.set_pep_node(user, "urn:xmpp:avatar:metadata", &node)
+        .await
+        .unwrap();
+    let item = xmppd_storage::PepItem {
+        id: "current".into(),
+        xml: "<metadata xmlns='urn:xmpp:avatar:metadata'/>".into(),
+    };
+    s.publish_pep_item(user, "urn:xmpp:avatar:metadata", &item, 1)
         .await
         .unwrap();
     let last = LastLogout {
