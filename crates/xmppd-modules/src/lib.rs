@@ -43,6 +43,9 @@ pub mod xep0280_carbons;
 // XEP-0352: Client State Indication.
 pub mod xep0352_csi;
 
+// XEP-0045: Multi-User Chat rooms (one file per concern).
+pub mod muc;
+
 // Server texts: message of the day at login.
 pub mod motd;
 // Server texts: welcome message for new accounts.
