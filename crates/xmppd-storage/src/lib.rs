@@ -2,7 +2,7 @@
 //!
 //! Presence and routing live in memory; this crate stores accounts and their SCRAM
 //! credentials, rosters (RFC 6121, versioned per XEP-0237), offline stanzas, private XML
-//! (XEP-0049), vCards (XEP-0054) and last activity (XEP-0012).
+//! (XEP-0049), vCards (XEP-0054), last activity (XEP-0012) and persistent MUC rooms (XEP-0045).
 //!
 //! One [`Storage`] value (cheap to clone, shareable across tokio tasks) implements one trait per
 //! area. It wraps either an embedded SQLite file (the default) or a PostgreSQL pool; the SQL is
@@ -49,6 +49,7 @@ mod pending;
 mod postgres;
 mod private;
 mod roster;
+mod rooms;
 mod sqlite;
 mod storage;
 mod vcard;
@@ -63,5 +64,6 @@ pub use private::PrivateXml;
 pub use roster::{
     Roster, RosterChange, RosterDelta, RosterItem, RosterVersion, Rosters, Subscription,
 };
+pub use rooms::{Rooms, StoredRoom};
 pub use storage::{Storage, User};
 pub use vcard::VCards;

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod offline;
 pub mod records;
+pub mod rooms;
 pub mod roster;
 
 use xmppd_storage::{Accounts, User};
