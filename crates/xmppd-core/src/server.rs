@@ -46,6 +46,8 @@ pub struct Server {
     pub disco: Registry,
     pub started: DateTime<Utc>,
     hosts: BTreeSet<String>,
+    /// The XEP-0045 service, when `[muc]` is configured.
+    pub muc: Option<crate::muc::Service>,
 }
 
 impl Server {
@@ -66,9 +68,16 @@ impl Server {
         for (_, feature) in ACCOUNT_FEATURES.iter().filter(|(m, _)| enabled(m)) {
             disco.add_account_feature(feature);
         }
+        if let Some(muc) = &config.muc {
+            if let Ok(jid) = Jid::new(&muc.domain) {
+                disco.add_server_item(jid, Some(&muc.name));
+            }
+        }
+        let muc = config.muc.clone().map(crate::muc::Service::new);
         Self {
             config,
             storage,
+            muc,
             router: Router::new(),
             disco,
             started: Utc::now(),

@@ -198,6 +198,8 @@ async fn unavailable(server: &Arc<Server>, session: &Session, presence: Option<P
 /// The session ends: broadcast unavailable if it was available (RFC 6121 §4.5.2).
 pub async fn go_offline(server: &Arc<Server>, session: &Session) {
     unavailable(server, session, None).await;
+    // Rooms it had not left by directed presence (XEP-0045 §7.14).
+    crate::muc::session_ended(server, session.jid()).await;
 }
 
 async fn directed(

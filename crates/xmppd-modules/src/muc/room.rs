@@ -127,7 +127,11 @@ impl Room {
 
     /// Handles an available presence to `room/nick` (§7.2 enter, §7.6 nick change, §7.7
     /// presence change).
-    pub fn enter(&mut self, req: Enter<'_>, created: bool, now: DateTime<Utc>) -> Result<Vec<Fanout>, MucError> {
+    pub fn enter(
+        &mut self,
+        req: Enter<'_>,
+        created: bool,
+        now: DateTime<Utc>) -> Result<Vec<Fanout>, MucError> {
         if req.nick.is_empty() || req.nick.len() > MAX_NICK || self.occupant_jid(req.nick).is_none() {
             return Err(MucError::BadNick);
         }
@@ -185,10 +189,10 @@ impl Room {
             ..Extra::default()
         };
         out.extend(self.presence_of(self.occupants.len() - 1, &extra, true));
-        if !created {
-            out.extend(self.history_for(req.from, req.history, now));
-            out.push(Fanout::one(self.subject_message(), req.from.clone().into()));
-        }
+        // A new room has no history, but clients wait for the (empty) subject as the end of
+        // the join either way.
+        out.extend(self.history_for(req.from, req.history, now));
+        out.push(Fanout::one(self.subject_message(), req.from.clone().into()));
         Ok(out)
     }
 
