@@ -179,6 +179,13 @@ async def test_history_and_subject_on_join(fresh_server):
         assert all(m["delay"]["from"] == room for m in history)
         assert subject["subject"] == "Once upon a time"
         # Participants may not change the subject by default.
+        # A nick change: the others see the old nick leave with 303 and the new one.
+        seen = events(alice, f"muc::{room}::presence")
+        heidi.send_presence(pto=f"{room}/Hedy")
+        left = await take(seen, "nick change", match=lambda p: p["from"] == f"{room}/Heidi")
+        assert left["type"] == "unavailable" and 303 in {int(c) for c in left["muc"]["status_codes"]}
+        assert left["muc"]["item_nick"] == "Hedy"
+        await take(seen, "new nick", match=lambda p: p["from"] == f"{room}/Hedy" and p["type"] != "unavailable")
         refusals = events(heidi, f"muc::{room}::message_error")
         heidi.plugin["xep_0045"].set_subject(room, "Hijacked")
         error = await take(refusals, "subject refusal")
@@ -281,3 +288,18 @@ async def test_persistent_room_and_affiliation_survive_a_restart(own_server):
         assert owners == [alice.boundjid.bare]
     finally:
         await close_all(alice, bob, carol)
+
+
+@run
+async def test_room_creation_as_configured(own_server):
+    server = own_server(room_creation='"admins"')
+    alice, bob = [await muc_client(server, u) for u in ("alice", "bob")]
+    try:
+        with pytest.raises(PresenceError) as refused:
+            await join(bob, f"bobs@{MUC}", "Bob")
+        assert refused.value.condition == "not-allowed"
+        # alice is an admin of the server (examples/xmppd.toml).
+        room = await create(alice, "official", "Alice")
+        await join(bob, room, "Bob")
+    finally:
+        await close_all(alice, bob)
