@@ -48,8 +48,8 @@ mod offline;
 mod pending;
 mod postgres;
 mod private;
-mod roster;
 mod rooms;
+mod roster;
 mod sqlite;
 mod storage;
 mod vcard;
@@ -61,9 +61,9 @@ pub use last::{LastActivity, LastLogout};
 pub use offline::{Offline, OfflineId, OfflineMessage};
 pub use pending::PendingIn;
 pub use private::PrivateXml;
+pub use rooms::{Rooms, StoredRoom};
 pub use roster::{
     Roster, RosterChange, RosterDelta, RosterItem, RosterVersion, Rosters, Subscription,
 };
-pub use rooms::{Rooms, StoredRoom};
 pub use storage::{Storage, User};
 pub use vcard::VCards;

@@ -23,7 +23,11 @@ pub struct StoredRoom {
 /// Persistent rooms of MUC services.
 pub trait Rooms {
     /// Stores the whole room, replacing what was stored under its name.
-    fn save_room(&self, service: &str, room: &StoredRoom) -> impl Future<Output = Result<()>> + Send;
+    fn save_room(
+        &self,
+        service: &str,
+        room: &StoredRoom,
+    ) -> impl Future<Output = Result<()>> + Send;
 
     /// Forgets a room (it became temporary or was destroyed).
     fn delete_room(&self, service: &str, name: &str) -> impl Future<Output = Result<()>> + Send;
@@ -32,7 +36,13 @@ pub trait Rooms {
     fn rooms(&self, service: &str) -> impl Future<Output = Result<Vec<StoredRoom>>> + Send;
 }
 
-type RoomRow = (String, String, Option<String>, Option<String>, Option<String>);
+type RoomRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 impl Rooms for Storage {
     async fn save_room(&self, service: &str, room: &StoredRoom) -> Result<()> {

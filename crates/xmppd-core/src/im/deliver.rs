@@ -27,7 +27,11 @@ pub fn route<'a>(
         let Some(to) = stanza.attr("to").and_then(|t| Jid::new(t).ok()) else {
             return;
         };
-        if let Some(muc) = server.muc.as_ref().filter(|m| m.serves(to.domain().as_str())) {
+        if let Some(muc) = server
+            .muc
+            .as_ref()
+            .filter(|m| m.serves(to.domain().as_str()))
+        {
             crate::muc::handle(server, muc, stanza).await;
             return;
         }

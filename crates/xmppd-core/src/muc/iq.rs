@@ -64,17 +64,32 @@ pub async fn to_service(server: &Arc<Server>, muc: &Service, stanza: Element) {
 
 fn public_rooms(muc: &Service) -> xmpp_parsers::disco::DiscoItemsResult {
     let rooms = muc.snapshot();
-    let guards: Vec<_> = rooms.iter().map(|r| r.lock().unwrap_or_else(|e| e.into_inner())).collect();
+    let guards: Vec<_> = rooms
+        .iter()
+        .map(|r| r.lock().unwrap_or_else(|e| e.into_inner()))
+        .collect();
     disco::service_items(guards.iter().map(|g| &**g))
 }
 
 /// An IQ to a room or to an occupant.
-pub async fn to_room(server: &Arc<Server>, muc: &Service, room: &str, to: &Jid, from: &FullJid, stanza: Element) {
+pub async fn to_room(
+    server: &Arc<Server>,
+    muc: &Service,
+    room: &str,
+    to: &Jid,
+    from: &FullJid,
+    stanza: Element,
+) {
     let Some((iq, payload, is_set)) = request(stanza) else {
         return;
     };
     if muc.room(room).is_none() {
-        return reply(server, &iq, Err((ErrorType::Cancel, DefinedCondition::ItemNotFound))).await;
+        return reply(
+            server,
+            &iq,
+            Err((ErrorType::Cancel, DefinedCondition::ItemNotFound)),
+        )
+        .await;
     }
     if let Some(nick) = to.resource() {
         // XEP-0410: an occupant pinging its own occupant JID learns it is still joined.
@@ -98,7 +113,14 @@ pub async fn to_room(server: &Arc<Server>, muc: &Service, room: &str, to: &Jid, 
             }
             if payload.is("query", ns::DISCO_ITEMS) && !is_set {
                 // Occupants are not listed: their nicks are for those inside.
-                return Ok(Some(xmpp_parsers::disco::DiscoItemsResult { node: None, items: vec![], rsm: None }.into()));
+                return Ok(Some(
+                    xmpp_parsers::disco::DiscoItemsResult {
+                        node: None,
+                        items: vec![],
+                        rsm: None,
+                    }
+                    .into(),
+                ));
             }
             if payload.is("vCard", ns::VCARD) {
                 if !is_set {
@@ -107,19 +129,31 @@ pub async fn to_room(server: &Arc<Server>, muc: &Service, room: &str, to: &Jid, 
                 if String::from(&payload).len() > xep0054_vcard::DEFAULT_MAX_BYTES {
                     return Err((ErrorType::Modify, DefinedCondition::NotAcceptable));
                 }
-                r.set_vcard(&bare, payload.clone()).map_err(|e| from_error(&e))?;
+                r.set_vcard(&bare, payload.clone())
+                    .map_err(|e| from_error(&e))?;
                 changed = true;
                 return Ok(None);
             }
             if payload.is("query", NS_OWNER) {
                 if !is_set {
-                    let form = r.config_form(&bare, max_history).map_err(|e| from_error(&e))?;
-                    return Ok(Some(Element::builder("query", NS_OWNER).append(Element::from(form)).build()));
+                    let form = r
+                        .config_form(&bare, max_history)
+                        .map_err(|e| from_error(&e))?;
+                    return Ok(Some(
+                        Element::builder("query", NS_OWNER)
+                            .append(Element::from(form))
+                            .build(),
+                    ));
                 }
-                let Some(form) = payload.get_child("x", ns::DATA_FORMS).and_then(|x| DataForm::try_from(x.clone()).ok()) else {
+                let Some(form) = payload
+                    .get_child("x", ns::DATA_FORMS)
+                    .and_then(|x| DataForm::try_from(x.clone()).ok())
+                else {
                     return Err((ErrorType::Modify, DefinedCondition::BadRequest));
                 };
-                out = r.configure(&bare, &form, max_history).map_err(|e| from_error(&e))?;
+                out = r
+                    .configure(&bare, &form, max_history)
+                    .map_err(|e| from_error(&e))?;
                 changed = true;
                 return Ok(None);
             }
@@ -138,8 +172,14 @@ pub async fn to_room(server: &Arc<Server>, muc: &Service, room: &str, to: &Jid, 
                 let before = r.clone();
                 for item in items {
                     let result = match item {
-                        AdminItem::Role { nick, role, reason } => r.set_role(from, &nick, role, reason),
-                        AdminItem::Affiliation { jid, affiliation, reason } => {
+                        AdminItem::Role { nick, role, reason } => {
+                            r.set_role(from, &nick, role, reason)
+                        }
+                        AdminItem::Affiliation {
+                            jid,
+                            affiliation,
+                            reason,
+                        } => {
                             changed = true;
                             r.set_affiliation(&bare, &jid, affiliation, reason)
                         }

@@ -82,9 +82,9 @@ impl Service {
     /// cannot slip into a room being removed).
     fn drop_if_vanished(&self, name: &str) -> bool {
         let mut map = self.map();
-        let vanish = map.get(name).is_some_and(|r| {
-            r.lock().unwrap_or_else(|e| e.into_inner()).should_vanish()
-        });
+        let vanish = map
+            .get(name)
+            .is_some_and(|r| r.lock().unwrap_or_else(|e| e.into_inner()).should_vanish());
         if vanish {
             map.remove(name);
         }
@@ -125,7 +125,12 @@ async fn refuse(server: &Arc<Server>, stanza: &Element, error: &MucError) {
     refuse_with(server, stanza, type_, condition).await;
 }
 
-async fn refuse_with(server: &Arc<Server>, stanza: &Element, type_: ErrorType, condition: DefinedCondition) {
+async fn refuse_with(
+    server: &Arc<Server>,
+    stanza: &Element,
+    type_: ErrorType,
+    condition: DefinedCondition,
+) {
     if stanza.attr("type") == Some("error") {
         return;
     }
@@ -134,9 +139,22 @@ async fn refuse_with(server: &Arc<Server>, stanza: &Element, type_: ErrorType, c
     }
 }
 
-async fn presence(server: &Arc<Server>, muc: &Service, room: &str, to: &Jid, from: &FullJid, stanza: Element) {
+async fn presence(
+    server: &Arc<Server>,
+    muc: &Service,
+    room: &str,
+    to: &Jid,
+    from: &FullJid,
+    stanza: Element,
+) {
     let Ok(presence) = Presence::try_from(stanza.clone()) else {
-        return refuse_with(server, &stanza, ErrorType::Modify, DefinedCondition::BadRequest).await;
+        return refuse_with(
+            server,
+            &stanza,
+            ErrorType::Modify,
+            DefinedCondition::BadRequest,
+        )
+        .await;
     };
     match presence.type_ {
         PresenceType::None => {}
@@ -154,7 +172,13 @@ async fn presence(server: &Arc<Server>, muc: &Service, room: &str, to: &Jid, fro
     }
     let Ok(to) = to.clone().try_into_full() else {
         // XEP-0045 §7.2.1: entering needs a nickname.
-        return refuse_with(server, &stanza, ErrorType::Modify, DefinedCondition::JidMalformed).await;
+        return refuse_with(
+            server,
+            &stanza,
+            ErrorType::Modify,
+            DefinedCondition::JidMalformed,
+        )
+        .await;
     };
     let request = presence
         .payloads
@@ -166,7 +190,9 @@ async fn presence(server: &Arc<Server>, muc: &Service, room: &str, to: &Jid, fro
         Err(e) => {
             // §7.2: the error presence carries the MUC element, so clients match it to the join.
             let (type_, condition) = e.condition();
-            if let Some(mut reply) = stanza_error::bounce(&stanza, stanza_error::make(type_, condition, None)) {
+            if let Some(mut reply) =
+                stanza_error::bounce(&stanza, stanza_error::make(type_, condition, None))
+            {
                 reply.append_child(Element::builder("x", ns::MUC).build());
                 route(server, reply).await;
             }
@@ -191,7 +217,11 @@ fn enter(
         None => {
             may_create(server, muc, from, map.len())?;
             let config = RoomConfig::new(muc.config.default_history.min(muc.config.max_history));
-            let new = Arc::new(Mutex::new(Room::create(to.to_bare(), from.to_bare(), config)));
+            let new = Arc::new(Mutex::new(Room::create(
+                to.to_bare(),
+                from.to_bare(),
+                config,
+            )));
             map.insert(room.to_owned(), new.clone());
             (new, true)
         }
@@ -212,9 +242,16 @@ fn enter(
     result
 }
 
-fn may_create(server: &Server, muc: &Service, from: &FullJid, rooms: usize) -> Result<(), MucError> {
+fn may_create(
+    server: &Server,
+    muc: &Service,
+    from: &FullJid,
+    rooms: usize,
+) -> Result<(), MucError> {
     if rooms >= MAX_ROOMS {
-        return Err(MucError::NotAllowed("the service holds as many rooms as it may"));
+        return Err(MucError::NotAllowed(
+            "the service holds as many rooms as it may",
+        ));
     }
     let allowed = match muc.config.room_creation {
         RoomCreation::Anyone => true,
@@ -228,9 +265,22 @@ fn may_create(server: &Server, muc: &Service, from: &FullJid, rooms: usize) -> R
     }
 }
 
-async fn message(server: &Arc<Server>, muc: &Service, room: &str, to: &Jid, from: &FullJid, stanza: Element) {
+async fn message(
+    server: &Arc<Server>,
+    muc: &Service,
+    room: &str,
+    to: &Jid,
+    from: &FullJid,
+    stanza: Element,
+) {
     let Ok(message) = Message::try_from(stanza.clone()) else {
-        return refuse_with(server, &stanza, ErrorType::Modify, DefinedCondition::BadRequest).await;
+        return refuse_with(
+            server,
+            &stanza,
+            ErrorType::Modify,
+            DefinedCondition::BadRequest,
+        )
+        .await;
     };
     if message.type_ == MessageType::Error {
         return;
@@ -243,18 +293,32 @@ async fn message(server: &Arc<Server>, muc: &Service, room: &str, to: &Jid, from
     let result: Option<Result<(Vec<Fanout>, bool), MucError>> = match (to.resource(), invite) {
         (Some(nick), _) => {
             let nick = nick.as_str().to_owned();
-            muc.with_room(room, |r| r.private(from, &nick, message).map(|f| (vec![f], false)))
+            muc.with_room(room, |r| {
+                r.private(from, &nick, message).map(|f| (vec![f], false))
+            })
         }
         (None, Some(x)) => muc.with_room(room, |r| r.invite(from, x).map(|f| (f, true))),
         (None, None) if message.type_ == MessageType::Groupchat => {
             let subject = !message.subjects.is_empty() && message.bodies.is_empty();
             // A room archive (XEP-0313) would take its copy here, beside the history buffer.
-            muc.with_room(room, |r| r.groupchat(from, message, Utc::now()).map(|f| (f, subject)))
+            muc.with_room(room, |r| {
+                r.groupchat(from, message, Utc::now()).map(|f| (f, subject))
+            })
         }
-        (None, None) => Some(Err(MucError::BadRequest("messages to a room are groupchat"))),
+        (None, None) => Some(Err(MucError::BadRequest(
+            "messages to a room are groupchat",
+        ))),
     };
     match result {
-        None => refuse_with(server, &stanza, ErrorType::Cancel, DefinedCondition::ItemNotFound).await,
+        None => {
+            refuse_with(
+                server,
+                &stanza,
+                ErrorType::Cancel,
+                DefinedCondition::ItemNotFound,
+            )
+            .await
+        }
         Some(Err(e)) => refuse(server, &stanza, &e).await,
         Some(Ok((out, changed))) => {
             fanout::deliver(server, out).await;
@@ -270,8 +334,11 @@ pub async fn session_ended(server: &Arc<Server>, jid: &FullJid) {
     let Some(muc) = server.muc.as_ref() else {
         return;
     };
-    let rooms: Vec<(String, Arc<Mutex<Room>>)> =
-        muc.map().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let rooms: Vec<(String, Arc<Mutex<Room>>)> = muc
+        .map()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     for (name, room) in rooms {
         let out = {
             let mut r = room.lock().unwrap_or_else(|e| e.into_inner());

@@ -41,7 +41,11 @@ pub async fn ensure_loaded(server: &Arc<Server>, muc: &Service) {
 
 fn restore(muc: &Service, stored: &StoredRoom) -> Option<Room> {
     let jid = BareJid::new(&format!("{}@{}", stored.name, muc.config.domain)).ok()?;
-    let form = stored.config.parse::<Element>().ok().and_then(|e| DataForm::try_from(e).ok())?;
+    let form = stored
+        .config
+        .parse::<Element>()
+        .ok()
+        .and_then(|e| DataForm::try_from(e).ok())?;
     let mut config = RoomConfig::new(muc.config.default_history);
     config.apply(&form, muc.config.max_history).ok()?;
     let affiliations: BTreeMap<_, _> = stored
@@ -49,8 +53,14 @@ fn restore(muc: &Service, stored: &StoredRoom) -> Option<Room> {
         .iter()
         .filter_map(|(j, a)| Some((BareJid::new(j).ok()?, roles::parse_affiliation(a)?)))
         .collect();
-    let subject = stored.subject.clone().map(|(text, by)| Subject { text, by });
-    let vcard = stored.vcard.as_ref().and_then(|v| v.parse::<Element>().ok());
+    let subject = stored
+        .subject
+        .clone()
+        .map(|(text, by)| Subject { text, by });
+    let vcard = stored
+        .vcard
+        .as_ref()
+        .and_then(|v| v.parse::<Element>().ok());
     Some(Room::restore(jid, config, affiliations, subject, vcard))
 }
 
@@ -73,7 +83,9 @@ fn to_stored(name: &str, room: &Room) -> StoredRoom {
 pub async fn save(server: &Arc<Server>, muc: &Service, name: &str) {
     let _guard = muc.save_lock.lock().await;
     let snapshot = muc
-        .with_room(name, |r| (r.config.persistent && !r.locked).then(|| to_stored(name, r)))
+        .with_room(name, |r| {
+            (r.config.persistent && !r.locked).then(|| to_stored(name, r))
+        })
         .flatten();
     let domain = &muc.config.domain;
     let result = match snapshot {

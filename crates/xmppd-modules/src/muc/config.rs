@@ -67,7 +67,9 @@ impl RoomConfig {
     pub fn to_form(&self, max_history: u32) -> DataForm {
         let mut form = self.to_data(DataFormType::Form);
         form.title = Some("Room configuration".to_owned());
-        form.instructions = Some(format!("History is kept for at most {max_history} messages."));
+        form.instructions = Some(format!(
+            "History is kept for at most {max_history} messages."
+        ));
         if let Some(whois) = form
             .fields
             .iter_mut()
@@ -171,7 +173,9 @@ impl RoomConfig {
         next.password = match (protected.unwrap_or(next.password.is_some()), secret) {
             (true, Some(s)) if !s.is_empty() => Some(s),
             (true, _) => {
-                return Err(MucError::BadForm("a password-protected room needs a secret"));
+                return Err(MucError::BadForm(
+                    "a password-protected room needs a secret",
+                ));
             }
             (false, _) => None,
         };

@@ -35,7 +35,11 @@ pub fn service_items<'a>(rooms: impl Iterator<Item = &'a Room>) -> DiscoItemsRes
         })
         .collect();
     items.sort_by(|a, b| a.jid.as_str().cmp(b.jid.as_str()));
-    DiscoItemsResult { node: None, items, rsm: None }
+    DiscoItemsResult {
+        node: None,
+        items,
+        rsm: None,
+    }
 }
 
 /// A room's disco#info (§6.4): identity, the features its configuration implies, and the
@@ -51,17 +55,37 @@ pub fn room_info(room: &Room, jid: &BareJid) -> DiscoInfoResult {
         pick(c.public, "muc_public", "muc_hidden"),
         pick(c.members_only, "muc_membersonly", "muc_open"),
         pick(c.moderated, "muc_moderated", "muc_unmoderated"),
-        pick(c.password.is_some(), "muc_passwordprotected", "muc_unsecured"),
-        pick(c.whois == Whois::Anyone, "muc_nonanonymous", "muc_semianonymous"),
+        pick(
+            c.password.is_some(),
+            "muc_passwordprotected",
+            "muc_unsecured",
+        ),
+        pick(
+            c.whois == Whois::Anyone,
+            "muc_nonanonymous",
+            "muc_semianonymous",
+        ),
     ];
-    let name = if c.name.is_empty() { jid.node().map(|n| n.as_str().to_owned()).unwrap_or_default() } else { c.name.clone() };
+    let name = if c.name.is_empty() {
+        jid.node()
+            .map(|n| n.as_str().to_owned())
+            .unwrap_or_default()
+    } else {
+        c.name.clone()
+    };
     let form = DataForm::new(
         DataFormType::Result_,
         "http://jabber.org/protocol/muc#roominfo",
         vec![
             Field::text_single("muc#roominfo_description", &c.description),
             Field::text_single("muc#roominfo_occupants", &room.occupants.len().to_string()),
-            Field::text_single("muc#roominfo_subject", room.subject.as_ref().map(|s| s.text.as_str()).unwrap_or_default()),
+            Field::text_single(
+                "muc#roominfo_subject",
+                room.subject
+                    .as_ref()
+                    .map(|s| s.text.as_str())
+                    .unwrap_or_default(),
+            ),
         ],
     );
     DiscoInfoResult {

@@ -71,6 +71,8 @@ pub enum MucError {
     BadRequest(&'static str),
     #[error("the room would have no owner left")]
     LastOwner,
+    #[error("the room is full")]
+    Full,
 }
 
 impl MucError {
@@ -86,6 +88,8 @@ impl MucError {
             Self::BadNick | Self::BadForm(_) | Self::BadRequest(_) => (T::Modify, C::BadRequest),
             Self::NotOccupant => (T::Cancel, C::NotAcceptable),
             Self::NotAllowed(_) => (T::Cancel, C::NotAllowed),
+            // §7.2.10: a full room answers service-unavailable.
+            Self::Full => (T::Wait, C::ServiceUnavailable),
         }
     }
 }

@@ -57,7 +57,13 @@ impl Audience {
 }
 
 /// The presence about `about` for the occupant itself (`to_self`) and for `audience`.
-pub fn build(about: &About<'_>, extra: &Extra, whois: Whois, to_self: bool, audience: Audience) -> Vec<Fanout> {
+pub fn build(
+    about: &About<'_>,
+    extra: &Extra,
+    whois: Whois,
+    to_self: bool,
+    audience: Audience,
+) -> Vec<Fanout> {
     let mut out = Vec::new();
     let stanza = |with_jid: bool, own: bool| {
         let mut item = Item::new(about.affiliation.clone(), about.role.clone());
@@ -127,7 +133,8 @@ fn explicit_defaults(mut presence: minidom::Element) -> minidom::Element {
         for name in ["role", "affiliation"] {
             if item.attr(name).is_none() {
                 let name = rxml::NcName::try_from(name).unwrap_or_else(|_| unreachable!());
-                item.attrs_mut().insert(rxml::Namespace::NONE, name, "none".to_owned());
+                item.attrs_mut()
+                    .insert(rxml::Namespace::NONE, name, "none".to_owned());
             }
         }
     }
@@ -137,9 +144,9 @@ fn explicit_defaults(mut presence: minidom::Element) -> minidom::Element {
 /// Removes what a client must not inject into the room's copy of its presence: its own MUC
 /// elements.
 pub fn sanitise(mut presence: Presence) -> Presence {
-    presence.payloads.retain(|p| {
-        !(p.is("x", xmpp_parsers::ns::MUC) || p.is("x", xmpp_parsers::ns::MUC_USER))
-    });
+    presence
+        .payloads
+        .retain(|p| !(p.is("x", xmpp_parsers::ns::MUC) || p.is("x", xmpp_parsers::ns::MUC_USER)));
     presence.from = None;
     presence.to = None;
     presence

@@ -66,7 +66,9 @@ pub fn may_set_affiliation(
                 Ok(())
             }
         }
-        _ => Err(MucError::Forbidden("only admins and owners change affiliations")),
+        _ => Err(MucError::Forbidden(
+            "only admins and owners change affiliations",
+        )),
     }
 }
 
@@ -75,7 +77,9 @@ pub fn may_list_affiliation(actor_aff: &Affiliation) -> Result<(), MucError> {
     if rank(actor_aff) >= rank(&Affiliation::Admin) {
         Ok(())
     } else {
-        Err(MucError::Forbidden("only admins and owners read affiliation lists"))
+        Err(MucError::Forbidden(
+            "only admins and owners read affiliation lists",
+        ))
     }
 }
 

@@ -20,6 +20,8 @@ use super::{Fanout, MucError, roles};
 
 /// Longest nickname accepted, in bytes.
 pub const MAX_NICK: usize = 128;
+/// Most occupants one room holds.
+pub const MAX_OCCUPANTS: usize = 1000;
 
 /// Someone in the room.
 #[derive(Debug, Clone)]
@@ -131,8 +133,10 @@ impl Room {
         &mut self,
         req: Enter<'_>,
         created: bool,
-        now: DateTime<Utc>) -> Result<Vec<Fanout>, MucError> {
-        if req.nick.is_empty() || req.nick.len() > MAX_NICK || self.occupant_jid(req.nick).is_none() {
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Fanout>, MucError> {
+        if req.nick.is_empty() || req.nick.len() > MAX_NICK || self.occupant_jid(req.nick).is_none()
+        {
             return Err(MucError::BadNick);
         }
         let presence = presence::sanitise(req.presence);
@@ -151,7 +155,8 @@ impl Room {
         if affiliation == Affiliation::Outcast {
             return Err(MucError::Banned);
         }
-        if self.config.members_only && roles::rank(&affiliation) < roles::rank(&Affiliation::Member) {
+        if self.config.members_only && roles::rank(&affiliation) < roles::rank(&Affiliation::Member)
+        {
             return Err(MucError::MembersOnly);
         }
         // Owners and admins may enter without the password (§7.2.6 leaves it open; we let
@@ -165,17 +170,32 @@ impl Room {
         if self.by_nick(req.nick).is_some() {
             return Err(MucError::NickConflict);
         }
+        if self.occupants.len() >= MAX_OCCUPANTS {
+            return Err(MucError::Full);
+        }
         let role = roles::default_role(&affiliation, self.config.moderated);
         let mut out = Vec::new();
         // Existing occupants to the newcomer, then the newcomer to everyone (self last).
         for (i, other) in self.occupants.iter().enumerate() {
             let sees = self.config.whois == Whois::Anyone || role == Role::Moderator;
             let audience = if sees {
-                Audience { see_jids: vec![req.from.clone().into()], anonymous: vec![] }
+                Audience {
+                    see_jids: vec![req.from.clone().into()],
+                    anonymous: vec![],
+                }
             } else {
-                Audience { see_jids: vec![], anonymous: vec![req.from.clone().into()] }
+                Audience {
+                    see_jids: vec![],
+                    anonymous: vec![req.from.clone().into()],
+                }
             };
-            out.extend(presence::build(&self.about(i), &Extra::default(), self.config.whois, false, audience));
+            out.extend(presence::build(
+                &self.about(i),
+                &Extra::default(),
+                self.config.whois,
+                false,
+                audience,
+            ));
             let _ = other;
         }
         self.occupants.push(Occupant {
@@ -185,7 +205,11 @@ impl Room {
             presence,
         });
         let extra = Extra {
-            self_codes: if created { vec![Status::RoomHasBeenCreated] } else { vec![] },
+            self_codes: if created {
+                vec![Status::RoomHasBeenCreated]
+            } else {
+                vec![]
+            },
             ..Extra::default()
         };
         out.extend(self.presence_of(self.occupants.len() - 1, &extra, true));
@@ -196,16 +220,24 @@ impl Room {
         Ok(out)
     }
 
-    fn change_nick(&mut self, pos: usize, nick: &str, presence: Presence) -> Result<Vec<Fanout>, MucError> {
+    fn change_nick(
+        &mut self,
+        pos: usize,
+        nick: &str,
+        presence: Presence,
+    ) -> Result<Vec<Fanout>, MucError> {
         if self.by_nick(nick).is_some() {
             return Err(MucError::NickConflict);
         }
         // §7.6: unavailable under the old nick with 303 and the new one, then available.
-        let mut out = self.unavailable_of(pos, &Extra {
-            codes: vec![Status::NewNick],
-            new_nick: Some(nick.to_owned()),
-            ..Extra::default()
-        });
+        let mut out = self.unavailable_of(
+            pos,
+            &Extra {
+                codes: vec![Status::NewNick],
+                new_nick: Some(nick.to_owned()),
+                ..Extra::default()
+            },
+        );
         self.occupants[pos].nick = nick.to_owned();
         self.occupants[pos].presence = presence;
         out.extend(self.presence_of(pos, &Extra::default(), true));
@@ -232,7 +264,12 @@ impl Room {
     }
 
     /// A `groupchat` message from an occupant (§7.4), or a subject change (§8.1).
-    pub fn groupchat(&mut self, from: &FullJid, mut message: Message, now: DateTime<Utc>) -> Result<Vec<Fanout>, MucError> {
+    pub fn groupchat(
+        &mut self,
+        from: &FullJid,
+        mut message: Message,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Fanout>, MucError> {
         let sender = self.occupant(from).ok_or(MucError::NotOccupant)?.clone();
         let is_subject = !message.subjects.is_empty() && message.bodies.is_empty();
         if is_subject {
@@ -248,25 +285,51 @@ impl Room {
         message.to = None;
         let stanza = Element::from(message.clone());
         if is_subject {
-            let text = message.subjects.values().next().cloned().unwrap_or_default();
-            self.subject = (!text.is_empty()).then(|| Subject { text, by: sender.nick.clone() });
+            let text = message
+                .subjects
+                .values()
+                .next()
+                .cloned()
+                .unwrap_or_default();
+            self.subject = (!text.is_empty()).then(|| Subject {
+                text,
+                by: sender.nick.clone(),
+            });
         } else if !message.bodies.is_empty() {
             let chars = size_of(&stanza);
-            self.history.push(Entry { stanza: stanza.clone(), at: now, chars }, self.config.history_length);
+            self.history.push(
+                Entry {
+                    stanza: stanza.clone(),
+                    at: now,
+                    chars,
+                },
+                self.config.history_length,
+            );
         }
         Ok(vec![Fanout {
             stanza,
-            to: self.occupants.iter().map(|o| o.jid.clone().into()).collect(),
+            to: self
+                .occupants
+                .iter()
+                .map(|o| o.jid.clone().into())
+                .collect(),
         }])
     }
 
     /// A private message to `room/nick` (§7.5): from the sender's occupant JID.
-    pub fn private(&self, from: &FullJid, nick: &str, mut message: Message) -> Result<Fanout, MucError> {
+    pub fn private(
+        &self,
+        from: &FullJid,
+        nick: &str,
+        mut message: Message,
+    ) -> Result<Fanout, MucError> {
         let sender = self.occupant(from).ok_or(MucError::NotOccupant)?;
         let target = self.by_nick(nick).ok_or(MucError::NoSuchOccupant)?;
         message.from = self.occupant_jid(&sender.nick).map(Into::into);
         message.to = None;
-        message.payloads.retain(|p| !p.is("x", xmpp_parsers::ns::MUC_USER));
+        message
+            .payloads
+            .retain(|p| !p.is("x", xmpp_parsers::ns::MUC_USER));
         message.payloads.push(MucUser::new().into());
         Ok(Fanout::one(message, target.jid.clone().into()))
     }
@@ -283,28 +346,53 @@ impl Room {
                 return Err(MucError::Forbidden("only admins invite to this room"));
             }
             let _ = sender;
-            let to = invite.to.ok_or(MucError::BadRequest("an invite names its invitee"))?;
-            if self.config.members_only && is_admin && self.affiliation(&to.to_bare()) == Affiliation::None {
+            let to = invite
+                .to
+                .ok_or(MucError::BadRequest("an invite names its invitee"))?;
+            if self.config.members_only
+                && is_admin
+                && self.affiliation(&to.to_bare()) == Affiliation::None
+            {
                 self.affiliations.insert(to.to_bare(), Affiliation::Member);
             }
             let mut x = MucUser::new();
-            x.invite = Some(Invite { from: Some(from.to_bare().into()), to: None, reason: invite.reason });
+            x.invite = Some(Invite {
+                from: Some(from.to_bare().into()),
+                to: None,
+                reason: invite.reason,
+            });
             let mut payloads = vec![Element::from(x)];
             if let Some(password) = &self.config.password {
-                payloads[0].append_child(Element::builder("password", xmpp_parsers::ns::MUC_USER).append(password.clone()).build());
+                payloads[0].append_child(
+                    Element::builder("password", xmpp_parsers::ns::MUC_USER)
+                        .append(password.clone())
+                        .build(),
+                );
             }
             let mut message = Message::new(None).with_payloads(payloads);
             message.type_ = MessageType::Normal;
             message.from = Some(self.jid.clone().into());
-            out.push(Fanout { stanza: message.into(), to: vec![to] });
+            out.push(Fanout {
+                stanza: message.into(),
+                to: vec![to],
+            });
         }
         if let Some(decline) = user.decline {
-            let to = decline.to.ok_or(MucError::BadRequest("a decline names the inviter"))?;
+            let to = decline
+                .to
+                .ok_or(MucError::BadRequest("a decline names the inviter"))?;
             let mut x = MucUser::new();
-            x.decline = Some(Decline { from: Some(from.to_bare().into()), to: None, reason: decline.reason });
+            x.decline = Some(Decline {
+                from: Some(from.to_bare().into()),
+                to: None,
+                reason: decline.reason,
+            });
             let mut message = Message::new(None).with_payloads(vec![x.into()]);
             message.from = Some(self.jid.clone().into());
-            out.push(Fanout { stanza: message.into(), to: vec![to] });
+            out.push(Fanout {
+                stanza: message.into(),
+                to: vec![to],
+            });
         }
         Ok(out)
     }
@@ -321,11 +409,18 @@ impl Room {
         };
         let mut message = Message::groupchat(None);
         message.from = Some(from);
-        message.subjects.insert(xmpp_parsers::message::Lang::new(), text);
+        message
+            .subjects
+            .insert(xmpp_parsers::message::Lang::new(), text);
         message
     }
 
-    fn history_for(&self, to: &FullJid, request: Option<&HistoryRequest>, now: DateTime<Utc>) -> Vec<Fanout> {
+    fn history_for(
+        &self,
+        to: &FullJid,
+        request: Option<&HistoryRequest>,
+        now: DateTime<Utc>,
+    ) -> Vec<Fanout> {
         self.history
             .select(request, now)
             .into_iter()
@@ -366,7 +461,13 @@ impl Room {
 
     /// The occupant's presence to everyone (itself included when `to_self`).
     pub(crate) fn presence_of(&self, pos: usize, extra: &Extra, to_self: bool) -> Vec<Fanout> {
-        presence::build(&self.about(pos), extra, self.config.whois, to_self, self.audience_except(pos))
+        presence::build(
+            &self.about(pos),
+            extra,
+            self.config.whois,
+            to_self,
+            self.audience_except(pos),
+        )
     }
 
     /// The occupant's unavailable presence to everyone, itself included.
@@ -374,7 +475,13 @@ impl Room {
         let mut about = self.about(pos);
         about.presence = None;
         about.role = Role::None;
-        presence::build(&about, extra, self.config.whois, true, self.audience_except(pos))
+        presence::build(
+            &about,
+            extra,
+            self.config.whois,
+            true,
+            self.audience_except(pos),
+        )
     }
 }
 

@@ -27,12 +27,21 @@ pub async fn rooms_save_load_delete(ctx: &Ctx) {
     s.save_room(service, &lobby).await.unwrap();
     s.save_room(service, &other).await.unwrap();
     assert!(s.rooms("elsewhere.example.test").await.unwrap().is_empty());
-    assert_eq!(s.rooms(service).await.unwrap(), vec![lobby.clone(), other.clone()]);
+    assert_eq!(
+        s.rooms(service).await.unwrap(),
+        vec![lobby.clone(), other.clone()]
+    );
     // Saving again replaces the affiliations instead of adding to them.
-    lobby.affiliations = vec![("alice@example.test".into(), "owner".into()), ("eve@example.test".into(), "outcast".into())];
+    lobby.affiliations = vec![
+        ("alice@example.test".into(), "owner".into()),
+        ("eve@example.test".into(), "outcast".into()),
+    ];
     lobby.subject = None;
     s.save_room(service, &lobby).await.unwrap();
-    assert_eq!(s.rooms(service).await.unwrap(), vec![lobby.clone(), other.clone()]);
+    assert_eq!(
+        s.rooms(service).await.unwrap(),
+        vec![lobby.clone(), other.clone()]
+    );
     // An affiliation outside the four is refused by the schema.
     let mut bad = other.clone();
     bad.affiliations = vec![("x@example.test".into(), "king".into())];
