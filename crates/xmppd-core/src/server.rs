@@ -68,10 +68,10 @@ impl Server {
         for (_, feature) in ACCOUNT_FEATURES.iter().filter(|(m, _)| enabled(m)) {
             disco.add_account_feature(feature);
         }
-        if let Some(muc) = &config.muc {
-            if let Ok(jid) = Jid::new(&muc.domain) {
-                disco.add_server_item(jid, Some(&muc.name));
-            }
+        if let Some(muc) = &config.muc
+            && let Ok(jid) = Jid::new(&muc.domain)
+        {
+            disco.add_server_item(jid, Some(&muc.name));
         }
         let muc = config.muc.clone().map(crate::muc::Service::new);
         Self {

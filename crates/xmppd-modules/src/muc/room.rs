@@ -176,7 +176,7 @@ impl Room {
         let role = roles::default_role(&affiliation, self.config.moderated);
         let mut out = Vec::new();
         // Existing occupants to the newcomer, then the newcomer to everyone (self last).
-        for (i, other) in self.occupants.iter().enumerate() {
+        for i in 0..self.occupants.len() {
             let sees = self.config.whois == Whois::Anyone || role == Role::Moderator;
             let audience = if sees {
                 Audience {
@@ -196,7 +196,6 @@ impl Room {
                 false,
                 audience,
             ));
-            let _ = other;
         }
         self.occupants.push(Occupant {
             nick: req.nick.to_owned(),
@@ -339,13 +338,13 @@ impl Room {
     pub fn invite(&mut self, from: &FullJid, user: MucUser) -> Result<Vec<Fanout>, MucError> {
         let mut out = Vec::new();
         if let Some(invite) = user.invite {
-            let sender = self.occupant(from).ok_or(MucError::NotOccupant)?;
+            // Only occupants invite through the room.
+            self.occupant(from).ok_or(MucError::NotOccupant)?;
             let aff = self.affiliation(&from.to_bare());
             let is_admin = roles::rank(&aff) >= roles::rank(&Affiliation::Admin);
             if !self.config.allow_invites && !is_admin {
                 return Err(MucError::Forbidden("only admins invite to this room"));
             }
-            let _ = sender;
             let to = invite
                 .to
                 .ok_or(MucError::BadRequest("an invite names its invitee"))?;
