@@ -9,6 +9,7 @@ pub mod admin;
 pub mod config;
 pub mod disco;
 pub mod history;
+pub mod messages;
 pub mod presence;
 pub mod roles;
 pub mod room;
