@@ -6,6 +6,7 @@ pub mod certs;
 pub mod csi;
 pub mod error;
 pub mod im;
+pub mod muc;
 pub mod router;
 pub mod runtime;
 pub mod server;

@@ -122,6 +122,8 @@ pub struct Server {
     /// PEP's caps cache and photo hashes (XEP-0163, XEP-0398).
     pub pep: crate::im::pep::PepState,
     hosts: BTreeSet<String>,
+    /// The XEP-0045 service, when `[muc]` is configured.
+    pub muc: Option<crate::muc::Service>,
 }
 
 impl Server {
@@ -151,9 +153,16 @@ impl Server {
                 name: None,
             });
         }
+        if let Some(muc) = &config.muc
+            && let Ok(jid) = Jid::new(&muc.domain)
+        {
+            disco.add_server_item(jid, Some(&muc.name));
+        }
+        let muc = config.muc.clone().map(crate::muc::Service::new);
         Self {
             config,
             storage,
+            muc,
             router: Router::new(),
             disco,
             started: Utc::now(),

@@ -51,6 +51,9 @@ pub mod xep0398_avatar;
 // XEP-0402: PEP Native Bookmarks and their XEP-0048 compatibility.
 pub mod xep0402_bookmarks;
 
+// XEP-0045: Multi-User Chat rooms (one file per concern).
+pub mod muc;
+
 // Server texts: message of the day at login.
 pub mod motd;
 // Server texts: welcome message for new accounts.

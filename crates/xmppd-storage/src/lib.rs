@@ -2,7 +2,8 @@
 //!
 //! Presence and routing live in memory; this crate stores accounts and their SCRAM
 //! credentials, rosters (RFC 6121, versioned per XEP-0237), offline stanzas, private XML
-//! (XEP-0049), vCards (XEP-0054), last activity (XEP-0012) and PEP nodes and items (XEP-0163).
+//! (XEP-0049), vCards (XEP-0054), last activity (XEP-0012), PEP nodes and items (XEP-0163) and
+//! persistent MUC rooms (XEP-0045).
 //!
 //! One [`Storage`] value (cheap to clone, shareable across tokio tasks) implements one trait per
 //! area. It wraps either an embedded SQLite file (the default) or a PostgreSQL pool; the SQL is
@@ -49,6 +50,7 @@ mod pending;
 mod pep;
 mod postgres;
 mod private;
+mod rooms;
 mod roster;
 mod sqlite;
 mod storage;
@@ -62,6 +64,7 @@ pub use offline::{Offline, OfflineId, OfflineMessage};
 pub use pending::PendingIn;
 pub use pep::{PepItem, PepNodeConfig, PepStore};
 pub use private::PrivateXml;
+pub use rooms::{Rooms, StoredRoom};
 pub use roster::{
     Roster, RosterChange, RosterDelta, RosterItem, RosterVersion, Rosters, Subscription,
 };

@@ -59,6 +59,7 @@ suite!(
     records::migrations_idempotent_on_reopen,
     pep::pep_nodes_and_items,
     pep::pep_max_items_and_retract,
+    rooms::rooms_save_load_delete,
 );
 
 /// The SQLite file and the folders we create are private to the server's user.

@@ -27,6 +27,14 @@ pub fn route<'a>(
         let Some(to) = stanza.attr("to").and_then(|t| Jid::new(t).ok()) else {
             return;
         };
+        if let Some(muc) = server
+            .muc
+            .as_ref()
+            .filter(|m| m.serves(to.domain().as_str()))
+        {
+            crate::muc::handle(server, muc, stanza).await;
+            return;
+        }
         if !server.serves(to.domain().as_str()) {
             // Components and federation come later; say so instead of dropping silently.
             let condition = if server.config.all_domains().contains(&to.domain().as_str()) {

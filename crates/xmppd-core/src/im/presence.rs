@@ -200,6 +200,8 @@ async fn unavailable(server: &Arc<Server>, session: &Session, presence: Option<P
 pub async fn go_offline(server: &Arc<Server>, session: &Session) {
     super::pep::forget_session(server, session);
     unavailable(server, session, None).await;
+    // Rooms it had not left by directed presence (XEP-0045 §7.14).
+    crate::muc::session_ended(server, session.jid()).await;
 }
 
 async fn directed(

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod offline;
 pub mod pep;
 pub mod records;
+pub mod rooms;
 pub mod roster;
 
 use xmppd_storage::{Accounts, User};

@@ -125,10 +125,15 @@ impl Ctx {
         columns
     }
 
-    /// Rows per table that belong to `user` (every table has domain and username columns).
+    /// Rows per table that belong to `user`: every per-user table (one with domain and
+    /// username columns; service tables such as MUC rooms have none).
     pub async fn rows_of(&self, user: User<'_>) -> Vec<(String, i64)> {
         let mut counts = Vec::new();
+        let columns = self.columns().await;
         for table in self.tables().await {
+            if !columns.contains(&format!("{table}.username")) {
+                continue;
+            }
             let sql = format!("SELECT COUNT(*) FROM {table} WHERE domain = $1 AND username = $2");
             let count: i64 = match &self.raw {
                 Raw::Sqlite(pool) => {

@@ -1,0 +1,208 @@
+//! IQs to the MUC service and its rooms: disco (XEP-0030 / XEP-0045 §6), `muc#admin` (§8-9),
+//! `muc#owner` (§10), room vCards (avatars), and XEP-0410 self-ping to an occupant JID.
+
+use std::sync::Arc;
+
+use jid::{FullJid, Jid};
+use minidom::Element;
+use xmpp_parsers::data_forms::DataForm;
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::ns;
+use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
+use xmppd_modules::muc::admin::{self, AdminItem};
+use xmppd_modules::muc::{Fanout, MucError, NS_ADMIN, NS_OWNER, disco};
+use xmppd_modules::{stanza_error, xep0054_vcard};
+
+use super::{Service, fanout, persist};
+use crate::im::route;
+use crate::server::Server;
+
+type Answer = Result<Option<Element>, (ErrorType, DefinedCondition)>;
+
+fn from_error(e: &MucError) -> (ErrorType, DefinedCondition) {
+    e.condition()
+}
+
+async fn reply(server: &Arc<Server>, iq: &Iq, answer: Answer) {
+    let reply = match answer {
+        Ok(payload) => xmppd_modules::iq::result(iq, payload),
+        Err((t, c)) => stanza_error::iq_error(iq, stanza_error::make(t, c, None)),
+    };
+    if let Some(reply) = reply {
+        route(server, reply.into()).await;
+    }
+}
+
+fn request(stanza: Element) -> Option<(Iq, Element, bool)> {
+    let iq = Iq::try_from(stanza).ok()?;
+    let (payload, is_set) = match &iq {
+        Iq::Get { payload, .. } => (payload.clone(), false),
+        Iq::Set { payload, .. } => (payload.clone(), true),
+        _ => return None,
+    };
+    Some((iq, payload, is_set))
+}
+
+/// An IQ to the service domain: disco#info and the public rooms in disco#items.
+pub async fn to_service(server: &Arc<Server>, muc: &Service, stanza: Element) {
+    let Some((iq, payload, is_set)) = request(stanza) else {
+        return;
+    };
+    let answer: Answer = if is_set {
+        Err((ErrorType::Cancel, DefinedCondition::ServiceUnavailable))
+    } else if payload.is("query", ns::DISCO_INFO) {
+        Ok(Some(disco::service_info(&muc.config.name).into()))
+    } else if payload.is("query", ns::DISCO_ITEMS) {
+        Ok(Some(public_rooms(muc).into()))
+    } else if payload.is("ping", ns::PING) {
+        Ok(None)
+    } else {
+        Err((ErrorType::Cancel, DefinedCondition::ServiceUnavailable))
+    };
+    reply(server, &iq, answer).await;
+}
+
+fn public_rooms(muc: &Service) -> xmpp_parsers::disco::DiscoItemsResult {
+    let rooms = muc.snapshot();
+    let guards: Vec<_> = rooms
+        .iter()
+        .map(|r| r.lock().unwrap_or_else(|e| e.into_inner()))
+        .collect();
+    disco::service_items(guards.iter().map(|g| &**g))
+}
+
+/// An IQ to a room or to an occupant.
+pub async fn to_room(
+    server: &Arc<Server>,
+    muc: &Service,
+    room: &str,
+    to: &Jid,
+    from: &FullJid,
+    stanza: Element,
+) {
+    let Some((iq, payload, is_set)) = request(stanza) else {
+        return;
+    };
+    if muc.room(room).is_none() {
+        return reply(
+            server,
+            &iq,
+            Err((ErrorType::Cancel, DefinedCondition::ItemNotFound)),
+        )
+        .await;
+    }
+    if let Some(nick) = to.resource() {
+        // XEP-0410: an occupant pinging its own occupant JID learns it is still joined.
+        let answer = muc
+            .with_room(room, |r| match r.occupant(from) {
+                Some(o) if o.nick == nick.as_str() && payload.is("ping", ns::PING) => Ok(None),
+                Some(_) => Err((ErrorType::Cancel, DefinedCondition::FeatureNotImplemented)),
+                None => Err(from_error(&MucError::NotOccupant)),
+            })
+            .unwrap_or(Err((ErrorType::Cancel, DefinedCondition::ItemNotFound)));
+        return reply(server, &iq, answer).await;
+    }
+    let max_history = muc.config.max_history;
+    let bare = from.to_bare();
+    let mut out: Vec<Fanout> = Vec::new();
+    let mut changed = false;
+    let answer: Answer = muc
+        .with_room(room, |r| {
+            if payload.is("query", ns::DISCO_INFO) && !is_set {
+                return Ok(Some(disco::room_info(r, &r.jid.clone()).into()));
+            }
+            if payload.is("query", ns::DISCO_ITEMS) && !is_set {
+                // Occupants are not listed: their nicks are for those inside.
+                return Ok(Some(
+                    xmpp_parsers::disco::DiscoItemsResult {
+                        node: None,
+                        items: vec![],
+                        rsm: None,
+                    }
+                    .into(),
+                ));
+            }
+            if payload.is("vCard", ns::VCARD) {
+                if !is_set {
+                    return Ok(Some(xep0054_vcard::answer_get(r.vcard.clone())));
+                }
+                if String::from(&payload).len() > xep0054_vcard::DEFAULT_MAX_BYTES {
+                    return Err((ErrorType::Modify, DefinedCondition::NotAcceptable));
+                }
+                r.set_vcard(&bare, payload.clone())
+                    .map_err(|e| from_error(&e))?;
+                changed = true;
+                return Ok(None);
+            }
+            if payload.is("query", NS_OWNER) {
+                if !is_set {
+                    let form = r
+                        .config_form(&bare, max_history)
+                        .map_err(|e| from_error(&e))?;
+                    return Ok(Some(
+                        Element::builder("query", NS_OWNER)
+                            .append(Element::from(form))
+                            .build(),
+                    ));
+                }
+                let Some(form) = payload
+                    .get_child("x", ns::DATA_FORMS)
+                    .and_then(|x| DataForm::try_from(x.clone()).ok())
+                else {
+                    return Err((ErrorType::Modify, DefinedCondition::BadRequest));
+                };
+                out = r
+                    .configure(&bare, &form, max_history)
+                    .map_err(|e| from_error(&e))?;
+                changed = true;
+                return Ok(None);
+            }
+            if payload.is("query", NS_ADMIN) {
+                let items = admin::parse(&payload, is_set).map_err(|e| from_error(&e))?;
+                if !is_set {
+                    let mut query = Element::builder("query", NS_ADMIN).build();
+                    for item in &items {
+                        for el in r.list(from, item).map_err(|e| from_error(&e))? {
+                            query.append_child(el);
+                        }
+                    }
+                    return Ok(Some(query));
+                }
+                // All or nothing: a refused item leaves the room as it was.
+                let before = r.clone();
+                for item in items {
+                    let result = match item {
+                        AdminItem::Role { nick, role, reason } => {
+                            r.set_role(from, &nick, role, reason)
+                        }
+                        AdminItem::Affiliation {
+                            jid,
+                            affiliation,
+                            reason,
+                        } => {
+                            changed = true;
+                            r.set_affiliation(&bare, &jid, affiliation, reason)
+                        }
+                        _ => Err(MucError::BadRequest("lists are asked for with get")),
+                    };
+                    match result {
+                        Ok(more) => out.extend(more),
+                        Err(e) => {
+                            *r = before;
+                            out.clear();
+                            changed = false;
+                            return Err(from_error(&e));
+                        }
+                    }
+                }
+                return Ok(None);
+            }
+            Err((ErrorType::Cancel, DefinedCondition::ServiceUnavailable))
+        })
+        .unwrap_or(Err((ErrorType::Cancel, DefinedCondition::ItemNotFound)));
+    fanout::deliver(server, out).await;
+    reply(server, &iq, answer).await;
+    if changed {
+        persist::save(server, muc, room).await;
+    }
+}
