@@ -160,8 +160,9 @@ class BoshClient:
         [features] = self.next_children(to=DOMAIN, xmpp__restart="true")
         assert features.tag == q(STREAM_NS, "features")
         assert features.find(q(BIND_NS, "bind")) is not None
-        [result] = self.next_children(
+        # The server may send more right after binding (the message of the day).
+        result = self.next_children(
             f"<iq xmlns='jabber:client' type='set' id='bind1'><bind xmlns='{BIND_NS}'>"
-            f"<resource>{resource}</resource></bind></iq>")
+            f"<resource>{resource}</resource></bind></iq>")[0]
         assert result.get("type") == "result", ET.tostring(result)
         return result.find(f"{q(BIND_NS, 'bind')}/{q(BIND_NS, 'jid')}").text
