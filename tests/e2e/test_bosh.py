@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from conftest import DOMAIN
 from e2e_client import online, run
 from framed_client import HTTPBIND_NS, BoshClient, mechanisms
-from raw_stream import SASL_NS, STREAM_NS, q
+from raw_stream import STREAM_NS, q
 
 
 def logged_in(server, user: str, resource: str = "bosh") -> tuple[BoshClient, str]:
@@ -149,13 +149,18 @@ def test_bad_requests(server):
     assert status == 413
 
 
-def test_wrong_password_is_a_sasl_failure(server):
+def test_stream_error_terminates_the_session(server):
     bosh = BoshClient(server)
     bosh.create()
-    [failure] = bosh.next_children(
-        f"<auth xmlns='{SASL_NS}' mechanism='SCRAM-SHA-256'>"
-        "eSwsbj1tYWxsb3J5LHI9YWJjZGVmZ2hpamtsbW5vcA==</auth>")
-    # Wrong GS2 header ('y' without channel binding support claimed) or unknown user:
-    # either way a SASL answer, not a transport error.
-    assert failure.tag in (q(SASL_NS, "challenge"), q(SASL_NS, "failure")), failure.tag
-    bosh.post(type="terminate")
+    # A stanza before authentication: the session core answers with a stream error.
+    body = bosh.post("<message xmlns='jabber:client' to='alice@example.test'><body>x</body></message>")
+    for _ in range(3):
+        if body.get("type") == "terminate":
+            break
+        body = bosh.post()
+    assert body.get("type") == "terminate" and body.get("condition") == "remote-stream-error"
+    error = body.find(q(STREAM_NS, "error"))
+    assert error is not None
+    assert error.find("{urn:ietf:params:xml:ns:xmpp-streams}not-authorized") is not None
+    status, _ = bosh.post_raw(bosh.body())
+    assert status == 404

@@ -254,3 +254,7 @@ impl Session {
         self.state().last_active = Some(Instant::now());
     }
 }
+
+#[cfg(test)]
+#[path = "bosh_session_tests.rs"]
+mod tests;
