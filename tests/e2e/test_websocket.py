@@ -143,3 +143,41 @@ async def test_oversize_message_closes_the_connection(server):
     # Without the limit the message would be read and answered; with it the socket closes.
     with pytest.raises(websockets.exceptions.ConnectionClosed):
         await asyncio.wait_for(ws.ws.recv(), 10)
+
+
+@run
+async def test_client_state_indication_works_over_websocket(server):
+    from raw_stream import logged_in
+
+    server.new_account("wscsi")
+    server.new_account("wscsipeer")
+    ws = await WebSocketClient.connect(server)
+    await ws.open()
+    await ws.scram("wscsi", server.accounts["wscsi"])
+    target = await ws.bind("csi")
+    peer = logged_in(server, "wscsipeer", "desk")
+    try:
+        await ws.send("<inactive xmlns='urn:xmpp:csi:0'/>")
+        # A round trip proves the state change was taken before going on.
+        await ws.send("<iq xmlns='jabber:client' type='get' id='sync' to='example.test'>"
+                      "<ping xmlns='urn:xmpp:ping'/></iq>")
+        while (await ws.next()).get("id") != "sync":
+            pass
+        peer.send(f"<presence to='{target}'><status>held</status></presence>")
+        peer.send(f"<iq type='get' id='peer-ping' to='{target}'><ping xmlns='urn:xmpp:ping'/></iq>")
+
+        async def addressed() -> ET.Element:
+            while True:
+                element = await ws.next()
+                if element.get("from") != "example.test":
+                    return element
+
+        first = await addressed()
+        assert first.tag == "{jabber:client}iq" and first.get("id") == "peer-ping", ET.tostring(first)
+        await ws.send("<active xmlns='urn:xmpp:csi:0'/>")
+        released = await addressed()
+        assert released.tag == "{jabber:client}presence"
+        assert released.findtext("{jabber:client}status") == "held"
+    finally:
+        peer.close()
+        await ws.close()
