@@ -12,6 +12,10 @@ use tokio::time::Instant;
 use xmppd_stream::framed::{self, Frame, ServerFrames};
 use xmppd_stream::ns;
 
+/// Elements queued for a client that does not poll before the session core is made to wait
+/// (it then holds back in its own bounded outbox), so memory per session stays bounded.
+const MAX_QUEUED: usize = 1024;
+
 /// What the negotiated parameters of a session are (XEP-0124 §7.1).
 #[derive(Debug, Clone, Copy)]
 pub struct Params {
@@ -114,6 +118,7 @@ impl Session {
         let mut buf = vec![0u8; 16 * 1024];
         let mut error = false;
         loop {
+            self.room_in_queue().await;
             let n = match from_server.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
@@ -141,6 +146,16 @@ impl Session {
         }
         self.state().ended.get_or_insert(error);
         self.changed.notify_waiters();
+    }
+
+    async fn room_in_queue(&self) {
+        loop {
+            let notified = self.changed.notified();
+            if self.state().queue.len() < MAX_QUEUED {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Checks `rid` and takes it when it is the next one.
@@ -212,11 +227,17 @@ impl Session {
                 let crowded =
                     state.held.len() > self.params.hold && state.held.front() == Some(&ticket);
                 if !state.queue.is_empty() || state.ended.is_some() || crowded {
-                    return self.release(&mut state, ticket);
+                    let batch = self.release(&mut state, ticket);
+                    drop(state);
+                    // The queue has room again for the reader.
+                    self.changed.notify_waiters();
+                    return batch;
                 }
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return self.release(&mut self.state(), ticket);
+                let batch = self.release(&mut self.state(), ticket);
+                self.changed.notify_waiters();
+                return batch;
             }
         }
     }

@@ -11,9 +11,11 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream, ReadHalf, WriteHalf};
 use xmppd_core::runtime::Runtime;
 use xmppd_stream::framed::{self, Frame, ServerFrames};
 use xmppd_stream::{DefinedCondition, StreamError};
@@ -54,65 +56,88 @@ async fn upgrade(
     ws.on_upgrade(move |socket| session(runtime, socket, peer))
 }
 
-/// Moves frames until either side ends the session.
-async fn session(runtime: Arc<Runtime>, mut socket: WebSocket, peer: SocketAddr) {
+/// Moves frames until either side ends the session. Each direction runs on its own, so a
+/// client that sends much while reading little cannot wedge the session core (the pipe's
+/// buffers fill in both directions), and a client going away is always noticed.
+async fn session(runtime: Arc<Runtime>, socket: WebSocket, peer: SocketAddr) {
     let limits = bridge::client_limits(&runtime);
-    let (mut from_server, mut to_server) = tokio::io::split(bridge::start_session(&runtime, peer));
+    let (from_server, to_server) = tokio::io::split(bridge::start_session(&runtime, peer));
+    let (mut sink, stream) = socket.split();
+    let failure = tokio::select! {
+        failure = upstream(stream, to_server, limits) => failure,
+        () = downstream(&mut sink, from_server) => None,
+    };
+    if let Some(error) = failure {
+        fail(&mut sink, &error).await;
+    }
+    // Our ends of the pipe are gone now: the session core sees its input end, as with a
+    // closed socket.
+    let _ = sink.send(Message::Close(None)).await;
+}
+
+/// Client to session core. Returns the stream error for input the framing refused.
+async fn upstream(
+    mut stream: SplitStream<WebSocket>,
+    mut to_server: WriteHalf<DuplexStream>,
+    limits: xmppd_stream::Limits,
+) -> Option<StreamError> {
+    while let Some(message) = stream.next().await {
+        let bytes = match message {
+            Ok(Message::Text(text)) => framed::parse_message(text.as_bytes(), limits)
+                .map_err(|e| e.to_stream_error())
+                .and_then(|frame| {
+                    framed::to_stream(&frame)
+                        .map_err(|_| StreamError::new(DefinedCondition::InternalServerError))
+                }),
+            // §3.2: XMPP travels in text messages only.
+            Ok(Message::Binary(_)) => Err(StreamError::new(DefinedCondition::UnsupportedEncoding)),
+            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+            Ok(Message::Close(_)) | Err(_) => break,
+        };
+        match bytes {
+            Ok(bytes) => {
+                if to_server.write_all(&bytes).await.is_err() {
+                    break;
+                }
+            }
+            Err(error) => return Some(error),
+        }
+    }
+    let _ = to_server.shutdown().await;
+    None
+}
+
+/// Session core to client, until the core ends its stream or the client is gone.
+async fn downstream(
+    sink: &mut SplitSink<WebSocket, Message>,
+    mut from_server: ReadHalf<DuplexStream>,
+) {
     let mut frames = ServerFrames::new(bridge::SERVER_LIMITS);
     let mut buf = vec![0u8; 16 * 1024];
     loop {
-        tokio::select! {
-            message = socket.recv() => {
-                let bytes = match message {
-                    Some(Ok(Message::Text(text))) => framed::parse_message(text.as_bytes(), limits)
-                        .map_err(|e| e.to_stream_error())
-                        .and_then(|frame| framed::to_stream(&frame).map_err(|_| {
-                            StreamError::new(DefinedCondition::InternalServerError)
-                        })),
-                    // §3.2: XMPP travels in text messages only.
-                    Some(Ok(Message::Binary(_))) => Err(StreamError::new(
-                        DefinedCondition::UnsupportedEncoding,
-                    )),
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => break,
-                };
-                match bytes {
-                    Ok(bytes) => {
-                        if to_server.write_all(&bytes).await.is_err() {
-                            break;
-                        }
-                    }
-                    Err(error) => {
-                        fail(&mut socket, &error).await;
-                        break;
-                    }
-                }
-            }
-            read = from_server.read(&mut buf) => {
-                let n = match read {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => n,
-                };
-                let Ok(out) = frames.feed(&buf[..n]) else { break };
-                for frame in out {
-                    let Ok(message) = framed::to_message(&frame) else { continue };
-                    let Ok(text) = String::from_utf8(message) else { continue };
-                    if socket.send(Message::Text(text.into())).await.is_err() {
-                        return;
-                    }
-                }
+        let n = match from_server.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let Ok(out) = frames.feed(&buf[..n]) else {
+            return;
+        };
+        for frame in out {
+            let Ok(Ok(text)) = framed::to_message(&frame).map(String::from_utf8) else {
+                continue;
+            };
+            if sink.send(Message::Text(text.into())).await.is_err() {
+                return;
             }
         }
     }
-    // Dropping our end of the pipe ends the session core's task the way a closed socket does.
-    let _ = socket.send(Message::Close(None)).await;
 }
 
 /// A stream error the bridge found in the client's framing (RFC 7395 §3.6), then `<close/>`.
-async fn fail(socket: &mut WebSocket, error: &StreamError) {
+async fn fail(sink: &mut SplitSink<WebSocket, Message>, error: &StreamError) {
     for frame in [Frame::Element(error.to_element()), Frame::Close] {
         if let Ok(Ok(text)) = framed::to_message(&frame).map(String::from_utf8) {
-            let _ = socket.send(Message::Text(text.into())).await;
+            let _ = sink.send(Message::Text(text.into())).await;
         }
     }
 }
