@@ -10,6 +10,8 @@ command -v nginx >/dev/null || need_apt+=(nginx-light)
 command -v pg_ctlcluster >/dev/null || need_apt+=(postgresql)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v pebble >/dev/null || need_apt+=(pebble)
+command -v chromium >/dev/null || need_apt+=(chromium)
+[ -f /usr/share/javascript/strophe/strophe.js ] || need_apt+=(libjs-strophe)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -17,7 +19,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 need_pip=()
-for module in slixmpp:slixmpp pytest:pytest OpenSSL:pyopenssl; do
+for module in slixmpp:slixmpp pytest:pytest OpenSSL:pyopenssl websockets:websockets; do
   python3 -c "import ${module%%:*}" 2>/dev/null || need_pip+=("${module##*:}")
 done
 if [ ${#need_pip[@]} -gt 0 ]; then

@@ -39,6 +39,8 @@ enum Io {
     Tls(Box<TlsStream<TcpStream>>),
     /// Only while the TLS handshake owns the socket.
     Upgrading,
+    /// The server end of a WebSocket or BOSH session's bridge (`xmppd-http`).
+    Bridged(tokio::io::DuplexStream),
 }
 
 impl AsyncRead for Io {
@@ -50,6 +52,7 @@ impl AsyncRead for Io {
         match self.get_mut() {
             Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Io::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Io::Bridged(s) => Pin::new(s).poll_read(cx, buf),
             Io::Upgrading => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
         }
     }
@@ -64,6 +67,7 @@ impl AsyncWrite for Io {
         match self.get_mut() {
             Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Io::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Io::Bridged(s) => Pin::new(s).poll_write(cx, buf),
             Io::Upgrading => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
         }
     }
@@ -71,6 +75,7 @@ impl AsyncWrite for Io {
         match self.get_mut() {
             Io::Plain(s) => Pin::new(s).poll_flush(cx),
             Io::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Io::Bridged(s) => Pin::new(s).poll_flush(cx),
             Io::Upgrading => Poll::Ready(Ok(())),
         }
     }
@@ -78,6 +83,7 @@ impl AsyncWrite for Io {
         match self.get_mut() {
             Io::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Io::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Io::Bridged(s) => Pin::new(s).poll_shutdown(cx),
             Io::Upgrading => Poll::Ready(Ok(())),
         }
     }
@@ -132,6 +138,29 @@ pub async fn serve(runtime: Arc<Runtime>, tcp: TcpStream, peer: SocketAddr, kind
             (Io::Tls(Box::new(tls)), Transport::DirectTls(cb))
         }
     };
+    drive(runtime, peer, io, transport).await;
+}
+
+/// Serves a session whose stream bytes come through a bridge (WebSocket, BOSH). The HTTP
+/// side is secure already (TLS at the proxy, or loopback) but has no channel binding.
+pub async fn serve_bridged(runtime: Arc<Runtime>, io: tokio::io::DuplexStream, peer: SocketAddr) {
+    let limit = runtime.server.config.limits.connections_per_ip;
+    // Counted like TCP connections, so HTTP is no way around the per-address limit.
+    let Some(slot) = runtime.slots.acquire(peer.ip(), limit) else {
+        tracing::debug!("refused: too many connections from this address");
+        return;
+    };
+    let transport = Transport::DirectTls(ChannelBindingData::none());
+    drive(runtime, peer, Io::Bridged(io), transport).await;
+    drop(slot);
+}
+
+/// The limits a bridged client's input is held to: the same as over TCP.
+pub fn client_limits(runtime: &Runtime) -> xmppd_stream::Limits {
+    runtime.c2s.limits
+}
+
+async fn drive(runtime: Arc<Runtime>, peer: SocketAddr, io: Io, transport: Transport) {
     let (outbox_tx, outbox_rx) = mpsc::channel(OUTBOX);
     let c2s = C2s::new(runtime.c2s.clone(), transport);
     let mut conn = Connection {

@@ -2,6 +2,12 @@
 //!
 //! Each area lives in a file of its own and contributes its routes to [`app`].
 
+mod bosh;
+mod bosh_session;
+mod bridge;
+mod host_meta;
+mod websocket;
+
 use axum::Router;
 use axum::routing::get;
 use std::net::SocketAddr;
@@ -20,9 +26,13 @@ pub enum HttpError {
 }
 
 /// Every HTTP route xmppd serves.
-pub fn app(_runtime: &Arc<Runtime>) -> Router {
+pub fn app(runtime: &Arc<Runtime>) -> Router {
     // Areas add themselves here: `.merge(area::routes(runtime))`.
-    Router::new().route("/health", get(health))
+    Router::new()
+        .route("/health", get(health))
+        .merge(websocket::routes(runtime))
+        .merge(bosh::routes(runtime))
+        .merge(host_meta::routes(runtime))
 }
 
 /// Liveness for container health checks: answers as soon as the listener is up.

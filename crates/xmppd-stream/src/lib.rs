@@ -6,6 +6,7 @@
 //! | module | spec | job |
 //! |---|---|---|
 //! | [`framing`] | RFC 6120 §4, §11 | incremental XML stream reader with limits |
+//! | [`framed`] | RFC 7395 §3.3, XEP-0206 | WebSocket/BOSH framing bridged to the classic stream |
 //! | [`writer`] | RFC 6120 §4.2, §4.4 | stream header, close tag, element serialisation |
 //! | [`stream_error`] | RFC 6120 §4.9 | typed `<stream:error/>` |
 //! | [`sasl::scram`] | RFC 5802, 7677, 9266, 5929 | SCRAM server side, -PLUS channel binding |
@@ -54,6 +55,7 @@
 //! ```
 
 pub mod c2s;
+pub mod framed;
 pub mod framing;
 pub mod ns;
 pub mod sasl;

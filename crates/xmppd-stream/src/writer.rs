@@ -143,3 +143,18 @@ fn write(
     enc.encode(Item::ElementFoot, out)
         .map_err(WriteError::Encode)
 }
+
+/// Serialise `el` as a document of its own, every namespace it uses declared on it: one
+/// RFC 7395 WebSocket message, or a child of a XEP-0206 `<body/>`. Stream-namespace elements
+/// keep the `stream:` prefix, which some web clients look elements up by; it is declared on the
+/// root when the root or one of its children (`<stream:features/>` in a BOSH body) uses it.
+pub fn standalone(el: &Element) -> Result<Vec<u8>, WriteError> {
+    let mut enc = Encoder::new();
+    if el.ns() == ns::STREAM || el.children().any(|c| c.ns() == ns::STREAM) {
+        enc.ns_tracker_mut()
+            .declare_fixed(Some(prefix()), Namespace::from(ns::STREAM));
+    }
+    let mut out = Vec::with_capacity(128);
+    write(&mut enc, el, &mut out)?;
+    Ok(out)
+}
