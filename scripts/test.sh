@@ -17,7 +17,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 need_pip=()
-for module in slixmpp:slixmpp pytest:pytest OpenSSL:pyopenssl; do
+for module in slixmpp:slixmpp pytest:pytest OpenSSL:pyopenssl aiohttp:aiohttp; do
   python3 -c "import ${module%%:*}" 2>/dev/null || need_pip+=("${module##*:}")
 done
 if [ ${#need_pip[@]} -gt 0 ]; then

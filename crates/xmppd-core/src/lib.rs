@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod c2s;
 pub mod certs;
+pub mod components;
 pub mod csi;
 pub mod error;
 pub mod im;

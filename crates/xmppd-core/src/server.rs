@@ -37,6 +37,12 @@ const ACCOUNT_FEATURES: &[(Option<Module>, &str)] = &[
     (Some(Module::Uptime), "jabber:iq:last"),
 ];
 
+fn add_item(disco: &mut Registry, domain: &str, name: &str) {
+    if let Ok(jid) = Jid::new(domain) {
+        disco.add_server_item(jid, Some(name));
+    }
+}
+
 /// Everything sessions share.
 #[derive(Debug)]
 pub struct Server {
@@ -45,6 +51,8 @@ pub struct Server {
     pub router: Router,
     pub disco: Registry,
     pub started: DateTime<Utc>,
+    /// Services on their own domains (upload, proxy), see [`crate::components`].
+    pub components: crate::components::Components,
     hosts: BTreeSet<String>,
 }
 
@@ -66,12 +74,20 @@ impl Server {
         for (_, feature) in ACCOUNT_FEATURES.iter().filter(|(m, _)| enabled(m)) {
             disco.add_account_feature(feature);
         }
+        // Clients find the upload service and the proxy in the server's disco#items.
+        for domain in config.upload.iter().map(|u| &u.domain) {
+            add_item(&mut disco, domain, "HTTP file upload");
+        }
+        for domain in config.proxy65.iter().map(|p| &p.domain) {
+            add_item(&mut disco, domain, "SOCKS5 bytestreams proxy");
+        }
         Self {
             config,
             storage,
             router: Router::new(),
             disco,
             started: Utc::now(),
+            components: Default::default(),
             hosts,
         }
     }

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use xmppd_core::runtime::Runtime;
 
+pub mod upload;
+
 /// Why the HTTP side could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
@@ -20,9 +22,11 @@ pub enum HttpError {
 }
 
 /// Every HTTP route xmppd serves.
-pub fn app(_runtime: &Arc<Runtime>) -> Router {
+pub fn app(runtime: &Arc<Runtime>) -> Router {
     // Areas add themselves here: `.merge(area::routes(runtime))`.
-    Router::new().route("/health", get(health))
+    Router::new()
+        .route("/health", get(health))
+        .merge(upload::routes(runtime))
 }
 
 /// Liveness for container health checks: answers as soon as the listener is up.

@@ -26,6 +26,8 @@ pub mod xep0030_disco;
 pub mod xep0049_private;
 // XEP-0054: vcard-temp.
 pub mod xep0054_vcard;
+// XEP-0065: SOCKS5 Bytestreams (proxy side).
+pub mod xep0065_bytestreams;
 // XEP-0077: In-Band Registration.
 pub mod xep0077_register;
 // XEP-0092: Software Version.
@@ -42,6 +44,8 @@ pub mod xep0202_time;
 pub mod xep0280_carbons;
 // XEP-0352: Client State Indication.
 pub mod xep0352_csi;
+// XEP-0363: HTTP File Upload (slot rules and disco).
+pub mod xep0363_upload;
 
 // Server texts: message of the day at login.
 pub mod motd;

@@ -27,6 +27,10 @@ pub fn route<'a>(
         let Some(to) = stanza.attr("to").and_then(|t| Jid::new(t).ok()) else {
             return;
         };
+        if let Some(component) = server.components.get(to.domain().as_str()) {
+            component.handle(server, stanza).await;
+            return;
+        }
         if !server.serves(to.domain().as_str()) {
             // Components and federation come later; say so instead of dropping silently.
             let condition = if server.config.all_domains().contains(&to.domain().as_str()) {
