@@ -7,6 +7,7 @@ pub mod components;
 pub mod csi;
 pub mod error;
 pub mod im;
+pub mod proxy65;
 pub mod router;
 pub mod runtime;
 pub mod server;
