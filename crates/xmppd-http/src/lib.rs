@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use xmppd_core::runtime::Runtime;
 
+pub mod register_page;
 pub mod upload;
 
 /// Why the HTTP side could not start.
@@ -27,6 +28,7 @@ pub fn app(runtime: &Arc<Runtime>) -> Router {
     Router::new()
         .route("/health", get(health))
         .merge(upload::routes(runtime))
+        .merge(register_page::routes(runtime))
 }
 
 /// Liveness for container health checks: answers as soon as the listener is up.
