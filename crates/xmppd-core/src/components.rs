@@ -47,3 +47,32 @@ impl Components {
             .clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Nothing(u8);
+
+    impl Component for Nothing {
+        fn handle<'a>(&'a self, _: &'a Arc<Server>, _: Element) -> Handled<'a> {
+            Box::pin(async {})
+        }
+        fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+            self
+        }
+    }
+
+    #[test]
+    fn one_component_per_domain_whatever_the_case() {
+        let components = Components::default();
+        assert!(components.get("upload.x").is_none());
+        components.get_or_register("Upload.X", || Arc::new(Nothing(1)));
+        let second = components.get_or_register("upload.x", || Arc::new(Nothing(2)));
+        let kept = second.as_any().downcast::<Nothing>().unwrap();
+        assert_eq!(kept.0, 1);
+        assert!(components.get("UPLOAD.x").is_some());
+        assert!(components.get("x").is_none());
+    }
+}

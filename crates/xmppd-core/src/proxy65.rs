@@ -31,16 +31,19 @@ pub async fn start(server: &Arc<Server>) -> Result<Option<SocketAddr>, crate::Co
     let Some(config) = &server.config.proxy65 else {
         return Ok(None);
     };
-    let listener = TcpListener::bind(config.listen)
-        .await
+    let listener =
+        TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| crate::CoreError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+    let local = listener
+        .local_addr()
         .map_err(|source| crate::CoreError::Bind {
             addr: config.listen,
             source,
         })?;
-    let local = listener.local_addr().map_err(|source| crate::CoreError::Bind {
-        addr: config.listen,
-        source,
-    })?;
     tracing::info!(%local, "listening for SOCKS5 bytestreams");
     let proxy = Arc::new(Proxy {
         streamhost: StreamHost {
@@ -83,7 +86,9 @@ impl Proxy {
             return error(ErrorType::Cancel, DefinedCondition::ServiceUnavailable);
         }
         // Only this server's accounts may relay through it.
-        let Some(from) = from.as_ref().filter(|f| server.local_user(&f.to_bare()).is_some())
+        let Some(from) = from
+            .as_ref()
+            .filter(|f| server.local_user(&f.to_bare()).is_some())
         else {
             return error(ErrorType::Cancel, DefinedCondition::Forbidden);
         };

@@ -143,7 +143,13 @@ impl Page {
     }
 
     /// The form (with a fresh token), keeping the username and domain but never the password.
-    fn form(&self, status: StatusCode, username: &str, domain: &str, error: Option<&str>) -> Response {
+    fn form(
+        &self,
+        status: StatusCode,
+        username: &str,
+        domain: &str,
+        error: Option<&str>,
+    ) -> Response {
         let domain = if self.domains.iter().any(|d| d == domain) {
             domain
         } else {
@@ -178,7 +184,12 @@ async fn submit(
     let now = Instant::now();
     if page.attempts.exceeded(&ip, SUBMISSIONS_PER_MINUTE, now) {
         let error = "Too many attempts from your address. Please wait a minute and try again.";
-        return page.form(StatusCode::TOO_MANY_REQUESTS, &sub.username, &sub.domain, Some(error));
+        return page.form(
+            StatusCode::TOO_MANY_REQUESTS,
+            &sub.username,
+            &sub.domain,
+            Some(error),
+        );
     }
     page.attempts.record(ip, now);
     let refuse = |status, error: &str| page.form(status, &sub.username, &sub.domain, Some(error));
@@ -188,8 +199,11 @@ async fn submit(
             "This form expired or was not sent from this page. Please try again.",
         );
     }
-    if !page.domains.iter().any(|d| *d == sub.domain) {
-        return refuse(StatusCode::BAD_REQUEST, "Please choose one of the listed domains.");
+    if !page.domains.contains(&sub.domain) {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "Please choose one of the listed domains.",
+        );
     }
     let Ok(node) = jid::NodePart::new(sub.username.trim()) else {
         return refuse(StatusCode::BAD_REQUEST, "This username is not allowed.");
@@ -212,12 +226,16 @@ async fn submit(
             let jid = format!("{}@{}", node.as_str(), sub.domain);
             html(StatusCode::OK, html::success(&jid))
         }
-        Err(AccountError::AlreadyExists) => {
-            refuse(StatusCode::CONFLICT, "This username is taken. Please choose another.")
-        }
+        Err(AccountError::AlreadyExists) => refuse(
+            StatusCode::CONFLICT,
+            "This username is taken. Please choose another.",
+        ),
         Err(err) => {
             tracing::warn!(%err, "web registration failed");
-            refuse(StatusCode::INTERNAL_SERVER_ERROR, "The account could not be created.")
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The account could not be created.",
+            )
         }
     }
 }
@@ -230,10 +248,16 @@ mod tests {
     fn forwarded_for_counts_only_from_trusted_proxies() {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", HeaderValue::from_static("1.1.1.1, 2.2.2.2"));
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("1.1.1.1, 2.2.2.2"),
+        );
         let stranger: IpAddr = "3.3.3.3".parse().unwrap();
         assert_eq!(client_ip(stranger, &headers, &[proxy]), stranger);
-        assert_eq!(client_ip(proxy, &headers, &[proxy]), "2.2.2.2".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(proxy, &headers, &[proxy]),
+            "2.2.2.2".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy]), proxy);
     }
 }

@@ -84,7 +84,8 @@ async fn expire(upload: Arc<Upload>, max_age_secs: u64) {
     loop {
         tick.tick().await;
         let upload = upload.clone();
-        let swept = tokio::task::spawn_blocking(move || upload.store.sweep(unix_now(), max_age_secs)).await;
+        let swept =
+            tokio::task::spawn_blocking(move || upload.store.sweep(unix_now(), max_age_secs)).await;
         match swept {
             Ok(Ok(n)) if n > 0 => tracing::info!(files = n, "expired uploads deleted"),
             Ok(Ok(_)) => {}
@@ -112,7 +113,8 @@ impl Upload {
         let error = |type_, condition| {
             iq_error(iq, make(type_, condition, None)).unwrap_or_else(|| iq.clone())
         };
-        let result = |p: Option<Element>| xmppd_modules::iq::result(iq, p).unwrap_or_else(|| iq.clone());
+        let result =
+            |p: Option<Element>| xmppd_modules::iq::result(iq, p).unwrap_or_else(|| iq.clone());
         if is_get && payload.is("query", ns::DISCO_INFO) && payload.attr("node").is_none() {
             let info = xep0363_upload::disco_info("HTTP file upload", self.max_file_bytes);
             return result(Some(info.into()));
@@ -131,17 +133,25 @@ impl Upload {
         let owner = owner.to_string();
         let now = Instant::now();
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        let used = self.store.used(&owner).saturating_add(slots.reserved(&owner, now));
-        let slot = match xep0363_upload::check(payload.clone(), self.max_file_bytes, self.quota, used) {
-            Ok(slot) => slot,
-            Err(refusal) => {
-                return iq_error(iq, refusal.stanza_error()).unwrap_or_else(|| iq.clone());
-            }
-        };
+        let used = self
+            .store
+            .used(&owner)
+            .saturating_add(slots.reserved(&owner, now));
+        let slot =
+            match xep0363_upload::check(payload.clone(), self.max_file_bytes, self.quota, used) {
+                Ok(slot) => slot,
+                Err(refusal) => {
+                    return iq_error(iq, refusal.stanza_error()).unwrap_or_else(|| iq.clone());
+                }
+            };
         let Ok(id) = FileId::random() else {
             return error(ErrorType::Wait, DefinedCondition::InternalServerError);
         };
-        let url = format!("{}/upload/{id}/{}", self.base_url, encode_segment(&slot.filename));
+        let url = format!(
+            "{}/upload/{id}/{}",
+            self.base_url,
+            encode_segment(&slot.filename)
+        );
         if slots.add(id, &owner, slot, now).is_err() {
             return error(ErrorType::Wait, DefinedCondition::ResourceConstraint);
         }
@@ -161,7 +171,9 @@ impl Component for Upload {
         Box::pin(async move {
             let reply = if stanza.is("iq", ns::DEFAULT_NS) {
                 match Iq::try_from(stanza.clone()) {
-                    Ok(iq @ (Iq::Get { .. } | Iq::Set { .. })) => Some(self.answer(server, &iq).into()),
+                    Ok(iq @ (Iq::Get { .. } | Iq::Set { .. })) => {
+                        Some(self.answer(server, &iq).into())
+                    }
                     Ok(_) => None,
                     Err(_) => bounce(&stanza, DefinedCondition::BadRequest),
                 }

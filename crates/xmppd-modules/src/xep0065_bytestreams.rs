@@ -65,7 +65,10 @@ pub fn disco_info(name: &str) -> DiscoInfoResult {
             lang: None,
             name: Some(name.to_owned()),
         }],
-        features: [ns::DISCO_INFO, NS].into_iter().map(str::to_owned).collect(),
+        features: [ns::DISCO_INFO, NS]
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
         extensions: Vec::new(),
     }
 }
@@ -166,7 +169,9 @@ mod tests {
         let query = Query::try_from(xml.parse::<Element>().unwrap()).unwrap();
         assert_eq!(query.sid.as_deref(), Some("s1"));
         assert_eq!(query.activate.as_deref(), Some("t@y/b"));
-        let empty: Element = "<query xmlns='http://jabber.org/protocol/bytestreams'/>".parse().unwrap();
+        let empty: Element = "<query xmlns='http://jabber.org/protocol/bytestreams'/>"
+            .parse()
+            .unwrap();
         assert_eq!(Query::try_from(empty).unwrap().activate, None);
         let answer = Query {
             sid: None,
@@ -189,7 +194,10 @@ mod tests {
         assert_eq!(parse_greeting(&[5]), Ok(None));
         assert_eq!(parse_greeting(&[5, 2, 2]), Ok(None));
         assert_eq!(parse_greeting(&[5, 2, 2, 0]), Ok(Some(4)));
-        assert_eq!(parse_greeting(&[5, 1, 2]), Err(Socks5Error::NoAcceptableMethod));
+        assert_eq!(
+            parse_greeting(&[5, 1, 2]),
+            Err(Socks5Error::NoAcceptableMethod)
+        );
         assert_eq!(parse_greeting(&[4, 1, 0]), Err(Socks5Error::Version));
     }
 

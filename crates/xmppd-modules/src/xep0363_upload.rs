@@ -23,12 +23,22 @@ const MAX_CONTENT_TYPE: usize = 127;
 pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// §5: the file is larger than the service accepts; carries the maximum.
-#[derive(FromXml, AsXml, Debug, Clone, PartialEq, Eq)]
-#[xml(namespace = NS, name = "file-too-large")]
-pub struct FileTooLarge {
-    /// The largest size accepted, in bytes.
-    #[xml(extract(name = "max-file-size", fields(text(type_ = u64))))]
-    pub max_file_size: u64,
+pub use too_large::FileTooLarge;
+
+mod too_large {
+    // xso's derive converts the extracted `u64` into itself, which clippy flags.
+    #![allow(clippy::useless_conversion)]
+    use super::NS;
+    use xso::{AsXml, FromXml};
+
+    /// `<file-too-large/>` with `<max-file-size/>` (§5).
+    #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Eq)]
+    #[xml(namespace = NS, name = "file-too-large")]
+    pub struct FileTooLarge {
+        /// The largest size accepted, in bytes.
+        #[xml(extract(name = "max-file-size", fields(text(type_ = u64))))]
+        pub max_file_size: u64,
+    }
 }
 
 /// §4: a slot request. xmpp-parsers' `SlotRequest` requires `content-type`, which the XEP makes
@@ -131,7 +141,12 @@ impl Refusal {
 }
 
 /// Checks a slot request against the limits; `used` is what the user stores or has reserved.
-pub fn check(payload: Element, max_file_bytes: u64, quota: u64, used: u64) -> Result<Slot, Refusal> {
+pub fn check(
+    payload: Element,
+    max_file_bytes: u64,
+    quota: u64,
+    used: u64,
+) -> Result<Slot, Refusal> {
     let request = SlotRequest::try_from(payload).map_err(|e| Refusal::Malformed(e.to_string()))?;
     if request.size == 0 {
         return Err(Refusal::Empty);

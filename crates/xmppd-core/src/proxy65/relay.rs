@@ -94,7 +94,9 @@ pub(super) async fn accept(listener: TcpListener, pending: Arc<Pending>) {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(err) => {
+                // Out of file descriptors and such: back off instead of spinning.
                 tracing::debug!(%err, "accepting a SOCKS5 connection failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
         };

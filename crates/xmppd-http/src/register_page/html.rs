@@ -60,7 +60,11 @@ pub fn form(form: &Form<'_>) -> String {
     ));
     body.push_str("<select id=\"domain\" name=\"domain\">");
     for domain in form.domains {
-        let selected = if domain == form.domain { " selected" } else { "" };
+        let selected = if domain == form.domain {
+            " selected"
+        } else {
+            ""
+        };
         body.push_str(&format!(
             "<option value=\"{0}\"{selected}>{0}</option>",
             escape(domain)

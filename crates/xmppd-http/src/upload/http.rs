@@ -27,7 +27,10 @@ pub fn routes(upload: Arc<Upload>) -> Router {
 
 /// Web clients on other origins may PUT and GET (the URLs are the secret, not cookies).
 fn cors(headers: &mut HeaderMap) {
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static("GET, HEAD, PUT, OPTIONS"),
@@ -36,7 +39,10 @@ fn cors(headers: &mut HeaderMap) {
         header::ACCESS_CONTROL_ALLOW_HEADERS,
         HeaderValue::from_static("Content-Type"),
     );
-    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
 }
 
 fn status(code: StatusCode, text: &'static str) -> Response {
@@ -63,7 +69,10 @@ async fn put(
         slots.take(&id, &name, Instant::now())
     };
     let Some(pending) = pending else {
-        return status(StatusCode::FORBIDDEN, "no such upload slot, or it expired or was used\n");
+        return status(
+            StatusCode::FORBIDDEN,
+            "no such upload slot, or it expired or was used\n",
+        );
     };
     let length = headers
         .get(header::CONTENT_LENGTH)
@@ -88,7 +97,10 @@ async fn put(
         None => pending.slot.content_type == DEFAULT_CONTENT_TYPE,
     };
     if !type_ok {
-        return status(StatusCode::BAD_REQUEST, "Content-Type differs from the slot\n");
+        return status(
+            StatusCode::BAD_REQUEST,
+            "Content-Type differs from the slot\n",
+        );
     }
     let meta = Meta {
         owner: pending.owner,
@@ -97,7 +109,11 @@ async fn put(
         size: pending.slot.size,
         created: super::unix_now(),
     };
-    match upload.store.write(&id, &meta, body.into_data_stream()).await {
+    match upload
+        .store
+        .write(&id, &meta, body.into_data_stream())
+        .await
+    {
         Ok(()) => status(StatusCode::CREATED, ""),
         Err(WriteError::TooLong) => status(StatusCode::PAYLOAD_TOO_LARGE, "larger than the slot\n"),
         Err(WriteError::TooShort | WriteError::Body(_)) => {
@@ -105,7 +121,10 @@ async fn put(
         }
         Err(WriteError::Io(err)) => {
             tracing::warn!(%err, "storing an upload failed");
-            status(StatusCode::INTERNAL_SERVER_ERROR, "storing the file failed\n")
+            status(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "storing the file failed\n",
+            )
         }
     }
 }
@@ -132,8 +151,14 @@ async fn download(
         .unwrap_or(HeaderValue::from_static(DEFAULT_CONTENT_TYPE));
     headers.insert(header::CONTENT_TYPE, content_type);
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(meta.size));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=604800, immutable"),

@@ -72,7 +72,13 @@ impl Slots {
     }
 
     /// Reserves a slot under `id`.
-    pub fn add(&mut self, id: FileId, owner: &str, slot: Slot, now: Instant) -> Result<(), TooManySlots> {
+    pub fn add(
+        &mut self,
+        id: FileId,
+        owner: &str,
+        slot: Slot,
+        now: Instant,
+    ) -> Result<(), TooManySlots> {
         self.by_id.retain(|_, p| p.expires > now);
         let mine = self.by_id.values().filter(|p| p.owner == owner).count();
         if mine >= PER_USER || self.by_id.len() >= TOTAL {
@@ -147,12 +153,18 @@ mod tests {
         let now = Instant::now();
         let mut slots = Slots::default();
         for _ in 0..PER_USER {
-            slots.add(FileId::random().unwrap(), "a@x", slot(1), now).unwrap();
+            slots
+                .add(FileId::random().unwrap(), "a@x", slot(1), now)
+                .unwrap();
         }
         assert_eq!(
             slots.add(FileId::random().unwrap(), "a@x", slot(1), now),
             Err(TooManySlots)
         );
-        assert!(slots.add(FileId::random().unwrap(), "b@x", slot(1), now).is_ok());
+        assert!(
+            slots
+                .add(FileId::random().unwrap(), "b@x", slot(1), now)
+                .is_ok()
+        );
     }
 }

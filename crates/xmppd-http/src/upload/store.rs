@@ -58,7 +58,9 @@ impl Store {
             };
             if let Some(id) = name.strip_suffix(".json").and_then(FileId::parse) {
                 match store.read_meta(&id) {
-                    Some(meta) if store.data(&id).exists() => store.count(&meta.owner, meta.size, true),
+                    Some(meta) if store.data(&id).exists() => {
+                        store.count(&meta.owner, meta.size, true)
+                    }
                     _ => store.remove(&id),
                 }
             } else if name.ends_with(".part") {
@@ -77,7 +79,11 @@ impl Store {
     fn count(&self, owner: &str, size: u64, add: bool) {
         let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         let entry = usage.entry(owner.to_owned()).or_insert(0);
-        *entry = if add { entry.saturating_add(size) } else { entry.saturating_sub(size) };
+        *entry = if add {
+            entry.saturating_add(size)
+        } else {
+            entry.saturating_sub(size)
+        };
     }
 
     /// Path of a file's bytes.
@@ -154,7 +160,10 @@ impl Store {
         let mut removed = 0;
         for entry in std::fs::read_dir(&self.dir)? {
             let path = entry?.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             let Some(id) = name.strip_suffix(".json").and_then(FileId::parse) else {
                 continue;
             };
@@ -186,7 +195,12 @@ mod tests {
     }
 
     fn body(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, String>> + Unpin {
-        futures::stream::iter(parts.iter().map(|p| Ok(Bytes::from_static(p))).collect::<Vec<_>>())
+        futures::stream::iter(
+            parts
+                .iter()
+                .map(|p| Ok(Bytes::from_static(p)))
+                .collect::<Vec<_>>(),
+        )
     }
 
     #[tokio::test]
@@ -194,16 +208,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let id = FileId::random().unwrap();
-        store.write(&id, &meta("a@x", 6, 1), body(&[b"abc", b"def"])).await.unwrap();
+        store
+            .write(&id, &meta("a@x", 6, 1), body(&[b"abc", b"def"]))
+            .await
+            .unwrap();
         assert_eq!(std::fs::read(store.data(&id)).unwrap(), b"abcdef");
         assert_eq!(store.used("a@x"), 6);
         assert_eq!(store.meta(&id).await, Some(meta("a@x", 6, 1)));
 
         let long = FileId::random().unwrap();
-        let err = store.write(&long, &meta("a@x", 2, 1), body(&[b"abc"])).await;
+        let err = store
+            .write(&long, &meta("a@x", 2, 1), body(&[b"abc"]))
+            .await;
         assert!(matches!(err, Err(WriteError::TooLong)));
         let short = FileId::random().unwrap();
-        let err = store.write(&short, &meta("a@x", 9, 1), body(&[b"abc"])).await;
+        let err = store
+            .write(&short, &meta("a@x", 9, 1), body(&[b"abc"]))
+            .await;
         assert!(matches!(err, Err(WriteError::TooShort)));
         assert!(!store.data(&long).exists() && !store.data(&short).exists());
         assert_eq!(store.used("a@x"), 6);
@@ -220,8 +241,14 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let old = FileId::random().unwrap();
         let new = FileId::random().unwrap();
-        store.write(&old, &meta("a@x", 1, 1_000), body(&[b"o"])).await.unwrap();
-        store.write(&new, &meta("a@x", 1, 5_000), body(&[b"n"])).await.unwrap();
+        store
+            .write(&old, &meta("a@x", 1, 1_000), body(&[b"o"]))
+            .await
+            .unwrap();
+        store
+            .write(&new, &meta("a@x", 1, 5_000), body(&[b"n"]))
+            .await
+            .unwrap();
         assert_eq!(store.sweep(5_500, 1_000).unwrap(), 1);
         assert!(!store.data(&old).exists());
         assert!(store.meta(&old).await.is_none());
