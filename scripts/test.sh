@@ -19,7 +19,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 need_pip=()
-for module in slixmpp:slixmpp pytest:pytest OpenSSL:pyopenssl websockets:websockets; do
+for module in slixmpp:slixmpp pytest:pytest OpenSSL:pyopenssl websockets:websockets aiohttp:aiohttp; do
   python3 -c "import ${module%%:*}" 2>/dev/null || need_pip+=("${module##*:}")
 done
 if [ ${#need_pip[@]} -gt 0 ]; then

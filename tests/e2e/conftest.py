@@ -152,6 +152,9 @@ def write_config(root: Path, c2s: int, direct: int, http: int, **overrides: str)
     text, n2 = re.subn(r'(?m)^c2s_direct_tls = .*$', f'c2s_direct_tls = ["127.0.0.1:{direct}"]', text)
     text, n3 = re.subn(r'(?m)^http = .*$', f'http = ["127.0.0.1:{http}"]', text)
     assert (n1, n2, n3) == (1, 1, 1), "examples/xmppd.toml changed shape: update write_config"
+    # URLs the server hands out (upload slots) must name the test's HTTP port.
+    text = text.replace("http://127.0.0.1:5280", f"http://127.0.0.1:{http}")
+    text = text.replace('listen = "127.0.0.1:7777"', f'listen = "127.0.0.1:{free_port()}"')
     for key, value in overrides.items():
         text, n = re.subn(rf'(?m)^{re.escape(key)} = .*$', f"{key} = {value}", text)
         assert n == 1, f"no key {key} in examples/xmppd.toml"

@@ -3,10 +3,12 @@
 pub mod accounts;
 pub mod c2s;
 pub mod certs;
+pub mod components;
 pub mod csi;
 pub mod error;
 pub mod im;
 pub mod muc;
+pub mod proxy65;
 pub mod router;
 pub mod runtime;
 pub mod server;

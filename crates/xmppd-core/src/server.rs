@@ -111,6 +111,12 @@ const ACCOUNT_FEATURES: &[(Option<Module>, &str)] = &[
     (Some(Module::Pep), "urn:xmpp:pep-vcard-conversion:0"),
 ];
 
+fn add_item(disco: &mut Registry, domain: &str, name: &str) {
+    if let Ok(jid) = Jid::new(domain) {
+        disco.add_server_item(jid, Some(name));
+    }
+}
+
 /// Everything sessions share.
 #[derive(Debug)]
 pub struct Server {
@@ -121,6 +127,8 @@ pub struct Server {
     pub started: DateTime<Utc>,
     /// PEP's caps cache and photo hashes (XEP-0163, XEP-0398).
     pub pep: crate::im::pep::PepState,
+    /// Services on their own domains (upload, proxy), see [`crate::components`].
+    pub components: crate::components::Components,
     hosts: BTreeSet<String>,
     /// The XEP-0045 service, when `[muc]` is configured.
     pub muc: Option<crate::muc::Service>,
@@ -159,6 +167,13 @@ impl Server {
             disco.add_server_item(jid, Some(&muc.name));
         }
         let muc = config.muc.clone().map(crate::muc::Service::new);
+        // Clients find the upload service and the proxy in the server's disco#items.
+        for domain in config.upload.iter().map(|u| &u.domain) {
+            add_item(&mut disco, domain, "HTTP file upload");
+        }
+        for domain in config.proxy65.iter().map(|p| &p.domain) {
+            add_item(&mut disco, domain, "SOCKS5 bytestreams proxy");
+        }
         Self {
             config,
             storage,
@@ -167,6 +182,7 @@ impl Server {
             disco,
             started: Utc::now(),
             pep: Default::default(),
+            components: Default::default(),
             hosts,
         }
     }

@@ -15,6 +15,9 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use xmppd_core::runtime::Runtime;
 
+pub mod register_page;
+pub mod upload;
+
 /// Why the HTTP side could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
@@ -33,6 +36,8 @@ pub fn app(runtime: &Arc<Runtime>) -> Router {
         .merge(websocket::routes(runtime))
         .merge(bosh::routes(runtime))
         .merge(host_meta::routes(runtime))
+        .merge(upload::routes(runtime))
+        .merge(register_page::routes(runtime))
 }
 
 /// Liveness for container health checks: answers as soon as the listener is up.

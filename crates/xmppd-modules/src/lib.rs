@@ -28,6 +28,8 @@ pub mod xep0049_private;
 pub mod xep0054_vcard;
 // XEP-0060: Publish-Subscribe, the subset PEP needs.
 pub mod xep0060_pubsub;
+// XEP-0065: SOCKS5 Bytestreams (proxy side).
+pub mod xep0065_bytestreams;
 // XEP-0077: In-Band Registration.
 pub mod xep0077_register;
 // XEP-0092: Software Version.
@@ -53,6 +55,8 @@ pub mod xep0402_bookmarks;
 
 // XEP-0045: Multi-User Chat rooms (one file per concern).
 pub mod muc;
+// XEP-0363: HTTP File Upload (slot rules and disco).
+pub mod xep0363_upload;
 
 // Server texts: message of the day at login.
 pub mod motd;

@@ -27,8 +27,9 @@ pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
         let runtime = Runtime::new(config).await?;
         let bound = runtime.listen().await?;
         let http = xmppd_http::listen(&runtime).await?;
+        let proxy = xmppd_core::proxy65::start(&runtime.server).await?;
         tracing::info!(
-            listeners = bound.len() + http.len(),
+            listeners = bound.len() + http.len() + usize::from(proxy.is_some()),
             "xmppd {} ready",
             env!("CARGO_PKG_VERSION")
         );

@@ -35,6 +35,10 @@ pub fn route<'a>(
             crate::muc::handle(server, muc, stanza).await;
             return;
         }
+        if let Some(component) = server.components.get(to.domain().as_str()) {
+            component.handle(server, stanza).await;
+            return;
+        }
         if !server.serves(to.domain().as_str()) {
             // Components and federation come later; say so instead of dropping silently.
             let condition = if server.config.all_domains().contains(&to.domain().as_str()) {
