@@ -15,6 +15,7 @@ use xmppd_modules::{
     Error, stanza_error, xep0012_last, xep0049_private, xep0054_vcard, xep0077_register,
     xep0092_version, xep0199_ping, xep0202_time,
 };
+use xmppd_modules::xep0050_adhoc;
 use xmppd_storage::{LastActivity, PrivateXml, User, VCards};
 
 /// The error reply for a request, from a rule's error.
@@ -230,6 +231,18 @@ pub async fn to_server(server: &Arc<Server>, stanza: Element) {
         Ok(Some(
             xep0012_last::server_uptime(server.started, chrono::Utc::now()).into(),
         ))
+    } else if payload.is("command", xep0050_adhoc::NS)
+        && is_set
+        && server.enabled(Module::AdminAdhoc)
+    {
+        super::adhoc::execute(server, &iq, payload).await;
+        return;
+    } else if payload.is("query", ns::DISCO_ITEMS)
+        && !is_set
+        && payload.attr("node") == Some(xep0050_adhoc::NS)
+        && server.enabled(Module::AdminAdhoc)
+    {
+        super::adhoc::items(server, &iq).map(Some).ok_or(None)
     } else if payload.is("query", ns::DISCO_INFO) && !is_set {
         server
             .disco

@@ -3,6 +3,9 @@
 //! The rules themselves live in `xmppd-modules` as pure functions; this layer feeds them the
 //! current state (router, storage) and carries out their decisions.
 
+mod adhoc;
+mod adhoc_accounts;
+mod addresses;
 mod carbons;
 mod deliver;
 mod iq;
@@ -10,6 +13,7 @@ mod presence;
 mod register;
 mod roster;
 
+pub use adhoc::new_sessions as adhoc_sessions;
 pub use deliver::{deliver_stored_offline, route};
 pub use presence::go_offline;
 pub use register::register_stranger;
