@@ -239,3 +239,22 @@ async def test_serverinfo_form_carries_the_contact_addresses(fresh_server):
         assert f"https://{DOMAIN}/support" in values["support-addresses"]
     finally:
         await bob.close()
+
+
+@run
+async def test_end_user_session_ends_only_that_resource(fresh_server):
+    alice = await client(fresh_server, "alice", "end")
+    phone = await client(fresh_server, "heidi", "phone")
+    laptop = await client(fresh_server, "heidi", "laptop")
+    try:
+        reply = await run_command(alice, "end-user-session", {"accountjids": [f"heidi@{DOMAIN}/phone"]})
+        assert notes(reply)[0][0] == "info", notes(reply)
+        await take(phone.disconnects, "heidi's phone session to end")
+        # The other resource stays: it still gets messages.
+        alice.send_message(mto=f"heidi@{DOMAIN}/laptop", mbody="still here", mtype="chat")
+        await laptop.chat("still here")
+        nobody = await run_command(alice, "end-user-session", {"accountjids": [f"ivan@{DOMAIN}"]})
+        assert notes(nobody)[0][0] == "error", notes(nobody)
+    finally:
+        await laptop.close()
+        await alice.close()
