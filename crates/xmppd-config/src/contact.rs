@@ -107,7 +107,9 @@ mod tests {
         };
         let problems = contact.problems();
         assert_eq!(problems.len(), 5, "{problems:?}");
-        assert!(problems[0].starts_with("contact.admin[0]: \"alice@example.test\" must start with"));
+        assert!(
+            problems[0].starts_with("contact.admin[0]: \"alice@example.test\" must start with")
+        );
         assert!(problems[2].contains("mailto:user@host"), "{problems:?}");
     }
 }

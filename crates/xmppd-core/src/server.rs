@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use jid::{BareJid, Jid};
 use std::collections::BTreeSet;
 use std::sync::{Mutex, RwLock};
+use xmppd_config::{Config, Module};
 use xmppd_modules::xep0050_adhoc::Sessions;
 use xmppd_modules::xep0133_admin::AdminCommand;
-use xmppd_config::{Config, Module};
 
 fn module_enabled(config: &Config, module: Module) -> bool {
     config.modules.is_empty() || config.modules.contains(&module)
@@ -33,7 +33,10 @@ const SERVER_FEATURES: &[(Option<Module>, &str)] = &[
     (Some(Module::Carbons), "urn:xmpp:carbons:2"),
     (None, "urn:xmpp:delay"),
     (Some(Module::AdminAdhoc), xmppd_modules::xep0050_adhoc::NS),
-    (Some(Module::ExtendedAddressing), xmppd_modules::xep0033_addresses::NS),
+    (
+        Some(Module::ExtendedAddressing),
+        xmppd_modules::xep0033_addresses::NS,
+    ),
 ];
 
 /// Features announced for every account's bare JID.
@@ -132,7 +135,10 @@ impl Server {
 
     /// Sets (or with `None` deletes) the message of the day until the server restarts.
     pub fn set_motd(&self, text: Option<String>) {
-        *self.motd_override.write().unwrap_or_else(|e| e.into_inner()) = Some(text);
+        *self
+            .motd_override
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(text);
     }
 
     /// Is `jid` an admin of this server?

@@ -50,7 +50,10 @@ impl FromXmlText for Kind {
 
 impl AsXmlText for Kind {
     fn as_xml_text(&self) -> Result<Cow<'_, str>, xso::error::Error> {
-        let name = KINDS.iter().find(|(k, _)| k == self).map_or("to", |(_, n)| n);
+        let name = KINDS
+            .iter()
+            .find(|(k, _)| k == self)
+            .map_or("to", |(_, n)| n);
         Ok(Cow::Borrowed(name))
     }
 }
@@ -118,7 +121,8 @@ pub fn parse(stanza: &Element) -> Result<Addresses, AddressingError> {
     let block = stanza
         .get_child("addresses", NS)
         .ok_or_else(|| AddressingError::Malformed("no <addresses/> element".into()))?;
-    let addresses = Addresses::try_from(block.clone()).map_err(|e| AddressingError::Malformed(e.to_string()))?;
+    let addresses = Addresses::try_from(block.clone())
+        .map_err(|e| AddressingError::Malformed(e.to_string()))?;
     if addresses.addresses.len() > MAX_ADDRESSES {
         return Err(AddressingError::TooMany);
     }
@@ -135,7 +139,10 @@ pub struct Copy {
 /// The copies of a multicast (§6). Every `to`/`cc`/`bcc` address not yet delivered must be a
 /// JID that `deliverable` accepts, or nothing is sent (§6 step 5). Each recipient gets one
 /// copy, however often it is named; bcc recipients see only their own bcc address.
-pub fn fan_out(addresses: Addresses, deliverable: impl Fn(&Jid) -> bool) -> Result<Vec<Copy>, AddressingError> {
+pub fn fan_out(
+    addresses: Addresses,
+    deliverable: impl Fn(&Jid) -> bool,
+) -> Result<Vec<Copy>, AddressingError> {
     let mut targets: Vec<(Jid, Option<Address>)> = Vec::new();
     let mut seen = BTreeSet::new();
     for address in &addresses.addresses {
@@ -144,7 +151,9 @@ pub fn fan_out(addresses: Addresses, deliverable: impl Fn(&Jid) -> bool) -> Resu
         }
         let Some(text) = &address.jid else {
             // Only JIDs are supported; a uri-only recipient cannot be reached (§9).
-            return Err(AddressingError::BadJid(address.uri.clone().unwrap_or_default()));
+            return Err(AddressingError::BadJid(
+                address.uri.clone().unwrap_or_default(),
+            ));
         };
         let jid = Jid::new(text).map_err(|_| AddressingError::BadJid(text.clone()))?;
         if !deliverable(&jid) {
@@ -174,7 +183,10 @@ pub fn fan_out(addresses: Addresses, deliverable: impl Fn(&Jid) -> bool) -> Resu
                 a.delivered = Some("true".into());
                 a
             }));
-            Copy { to, addresses: Addresses { addresses: list } }
+            Copy {
+                to,
+                addresses: Addresses { addresses: list },
+            }
         })
         .collect())
 }

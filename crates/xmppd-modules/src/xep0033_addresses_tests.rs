@@ -77,11 +77,19 @@ fn already_delivered_and_duplicates_are_skipped() {
 fn refuses_remote_uri_only_and_too_many() {
     let remote = parse(&message("<address type='to' jid='a@elsewhere.test'/>")).unwrap();
     let err = fan_out(remote, local).unwrap_err();
-    assert_eq!(err, AddressingError::NotDeliverable("a@elsewhere.test".into()));
+    assert_eq!(
+        err,
+        AddressingError::NotDeliverable("a@elsewhere.test".into())
+    );
     assert_eq!(err.condition().1, DefinedCondition::Forbidden);
     let uri = parse(&message("<address type='to' uri='mailto:a@example.test'/>")).unwrap();
-    assert_eq!(fan_out(uri, local).unwrap_err().condition().1, DefinedCondition::JidMalformed);
-    let many: String = (0..=MAX_ADDRESSES).map(|i| format!("<address type='to' jid='u{i}@example.test'/>")).collect();
+    assert_eq!(
+        fan_out(uri, local).unwrap_err().condition().1,
+        DefinedCondition::JidMalformed
+    );
+    let many: String = (0..=MAX_ADDRESSES)
+        .map(|i| format!("<address type='to' jid='u{i}@example.test'/>"))
+        .collect();
     let err = parse(&message(&many)).unwrap_err();
     assert_eq!(err, AddressingError::TooMany);
     assert_eq!(err.condition().1, DefinedCondition::NotAcceptable);
@@ -91,6 +99,8 @@ fn refuses_remote_uri_only_and_too_many() {
 fn bad_input_is_malformed() {
     let err = parse(&message("<address type='sideways' jid='a@example.test'/>")).unwrap_err();
     assert!(matches!(err, AddressingError::Malformed(_)), "{err:?}");
-    let none: Element = "<message xmlns='jabber:client'><body>x</body></message>".parse().unwrap();
+    let none: Element = "<message xmlns='jabber:client'><body>x</body></message>"
+        .parse()
+        .unwrap();
     assert!(matches!(parse(&none), Err(AddressingError::Malformed(_))));
 }

@@ -107,11 +107,17 @@ pub struct Note {
 
 impl Note {
     pub fn info(text: &str) -> Self {
-        Self { type_: Some("info".into()), text: text.into() }
+        Self {
+            type_: Some("info".into()),
+            text: text.into(),
+        }
     }
 
     pub fn error(text: &str) -> Self {
-        Self { type_: Some("error".into()), text: text.into() }
+        Self {
+            type_: Some("error".into()),
+            text: text.into(),
+        }
     }
 }
 
@@ -155,7 +161,12 @@ impl Command {
     }
 
     /// A final response, with a note and/or a result form.
-    pub fn completed(node: &str, sessionid: Option<&str>, note: Option<Note>, form: Option<DataForm>) -> Self {
+    pub fn completed(
+        node: &str,
+        sessionid: Option<&str>,
+        note: Option<Note>,
+        form: Option<DataForm>,
+    ) -> Self {
         Self {
             node: node.into(),
             sessionid: sessionid.map(Into::into),
@@ -275,29 +286,53 @@ pub struct Sessions<S> {
 
 impl<S> Sessions<S> {
     pub fn new(max_total: usize, max_per_owner: usize, max_age: Duration) -> Self {
-        Self { pending: HashMap::new(), max_total, max_per_owner, max_age }
+        Self {
+            pending: HashMap::new(),
+            max_total,
+            max_per_owner,
+            max_age,
+        }
     }
 
     fn expire(&mut self, now: Instant) {
         let max_age = self.max_age;
-        self.pending.retain(|_, p| now.saturating_duration_since(p.started) < max_age);
+        self.pending
+            .retain(|_, p| now.saturating_duration_since(p.started) < max_age);
     }
 
     /// Keeps `state` under the new session `id` for `owner` (a full JID: the session belongs
     /// to the resource that started it).
-    pub fn start(&mut self, id: String, owner: &str, node: &str, state: S, now: Instant) -> Result<(), AdhocError> {
+    pub fn start(
+        &mut self,
+        id: String,
+        owner: &str,
+        node: &str,
+        state: S,
+        now: Instant,
+    ) -> Result<(), AdhocError> {
         self.expire(now);
         let owned = self.pending.values().filter(|p| p.owner == owner).count();
         if self.pending.len() >= self.max_total || owned >= self.max_per_owner {
             return Err(AdhocError::TooManySessions);
         }
-        let pending = Pending { owner: owner.into(), node: node.into(), started: now, state };
+        let pending = Pending {
+            owner: owner.into(),
+            node: node.into(),
+            started: now,
+            state,
+        };
         self.pending.insert(id, pending);
         Ok(())
     }
 
     /// Is `id` a live session of `owner` for `node`? (It stays open.)
-    pub fn check(&mut self, id: &str, owner: &str, node: &str, now: Instant) -> Result<(), AdhocError> {
+    pub fn check(
+        &mut self,
+        id: &str,
+        owner: &str,
+        node: &str,
+        now: Instant,
+    ) -> Result<(), AdhocError> {
         self.expire(now);
         match self.pending.get(id) {
             Some(p) if p.owner == owner && p.node == node => Ok(()),
@@ -307,9 +342,18 @@ impl<S> Sessions<S> {
 
     /// Ends the session `id` and returns its state, if `owner` started it for `node` and it has
     /// not expired. Someone else's session is reported as unknown, revealing nothing.
-    pub fn finish(&mut self, id: &str, owner: &str, node: &str, now: Instant) -> Result<S, AdhocError> {
+    pub fn finish(
+        &mut self,
+        id: &str,
+        owner: &str,
+        node: &str,
+        now: Instant,
+    ) -> Result<S, AdhocError> {
         self.check(id, owner, node, now)?;
-        self.pending.remove(id).map(|p| p.state).ok_or(AdhocError::BadSession)
+        self.pending
+            .remove(id)
+            .map(|p| p.state)
+            .ok_or(AdhocError::BadSession)
     }
 
     /// Number of sessions in progress (expired ones included until the next call).

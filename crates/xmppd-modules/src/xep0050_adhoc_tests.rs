@@ -16,26 +16,45 @@ fn parses_an_execute_request() {
 
 #[test]
 fn no_action_means_execute() {
-    let cmd = parse(el("<command xmlns='http://jabber.org/protocol/commands' node='n' sessionid='s'/>")).unwrap();
+    let cmd = parse(el(
+        "<command xmlns='http://jabber.org/protocol/commands' node='n' sessionid='s'/>",
+    ))
+    .unwrap();
     assert_eq!(cmd.requested(), Action::Execute);
     assert_eq!(cmd.sessionid.as_deref(), Some("s"));
 }
 
 #[test]
 fn unknown_action_is_malformed() {
-    let err = parse(el("<command xmlns='http://jabber.org/protocol/commands' node='n' action='jump'/>")).unwrap_err();
+    let err = parse(el(
+        "<command xmlns='http://jabber.org/protocol/commands' node='n' action='jump'/>",
+    ))
+    .unwrap_err();
     assert!(matches!(err, AdhocError::Malformed(_)), "{err:?}");
-    assert_eq!(err.condition(), (ErrorType::Modify, DefinedCondition::BadRequest));
+    assert_eq!(
+        err.condition(),
+        (ErrorType::Modify, DefinedCondition::BadRequest)
+    );
     assert!(err.specific().unwrap().is("malformed-action", NS));
 }
 
 #[test]
 fn executing_response_serialises_with_actions_and_form() {
-    let form = DataForm::new(xmpp_parsers::data_forms::DataFormType::Form, "urn:x", vec![]);
+    let form = DataForm::new(
+        xmpp_parsers::data_forms::DataFormType::Form,
+        "urn:x",
+        vec![],
+    );
     let xml = String::from(&Element::from(Command::executing("n", "s1", form)));
     assert!(xml.starts_with("<command xmlns='http://jabber.org/protocol/commands' node='n' sessionid='s1' status='executing'>"), "{xml}");
-    assert!(xml.contains("<actions execute='complete'><complete/></actions>"), "{xml}");
-    assert!(xml.contains("<x xmlns='jabber:x:data' type='form'>"), "{xml}");
+    assert!(
+        xml.contains("<actions execute='complete'><complete/></actions>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<x xmlns='jabber:x:data' type='form'>"),
+        "{xml}"
+    );
 }
 
 #[test]
@@ -50,7 +69,13 @@ fn completed_response_round_trips_with_its_note() {
 #[test]
 fn items_list_each_command_on_the_service() {
     let service = Jid::new("example.test").unwrap();
-    let items = items(&service, &[CommandInfo { node: "a#b", name: "B" }]);
+    let items = items(
+        &service,
+        &[CommandInfo {
+            node: "a#b",
+            name: "B",
+        }],
+    );
     assert_eq!(items.node.as_deref(), Some(NS));
     assert_eq!(items.items[0].node.as_deref(), Some("a#b"));
     assert_eq!(items.items[0].jid, service);
@@ -61,11 +86,20 @@ fn sessions_belong_to_their_owner_and_node() {
     let now = Instant::now();
     let mut sessions = Sessions::new(10, 2, Duration::from_secs(60));
     sessions.start("1".into(), "a@x/r", "n", 7, now).unwrap();
-    assert_eq!(sessions.finish("1", "b@x/r", "n", now), Err(AdhocError::BadSession));
-    assert_eq!(sessions.finish("1", "a@x/r", "other", now), Err(AdhocError::BadSession));
+    assert_eq!(
+        sessions.finish("1", "b@x/r", "n", now),
+        Err(AdhocError::BadSession)
+    );
+    assert_eq!(
+        sessions.finish("1", "a@x/r", "other", now),
+        Err(AdhocError::BadSession)
+    );
     assert_eq!(sessions.finish("1", "a@x/r", "n", now), Ok(7));
     // Finished sessions are gone.
-    assert_eq!(sessions.finish("1", "a@x/r", "n", now), Err(AdhocError::BadSession));
+    assert_eq!(
+        sessions.finish("1", "a@x/r", "n", now),
+        Err(AdhocError::BadSession)
+    );
 }
 
 #[test]
@@ -74,9 +108,15 @@ fn sessions_are_bounded_per_owner_and_in_total() {
     let mut sessions = Sessions::new(3, 2, Duration::from_secs(60));
     sessions.start("1".into(), "a@x/r", "n", (), now).unwrap();
     sessions.start("2".into(), "a@x/r", "n", (), now).unwrap();
-    assert_eq!(sessions.start("3".into(), "a@x/r", "n", (), now), Err(AdhocError::TooManySessions));
+    assert_eq!(
+        sessions.start("3".into(), "a@x/r", "n", (), now),
+        Err(AdhocError::TooManySessions)
+    );
     sessions.start("3".into(), "b@x/r", "n", (), now).unwrap();
-    assert_eq!(sessions.start("4".into(), "c@x/r", "n", (), now), Err(AdhocError::TooManySessions));
+    assert_eq!(
+        sessions.start("4".into(), "c@x/r", "n", (), now),
+        Err(AdhocError::TooManySessions)
+    );
     assert_eq!(sessions.len(), 3);
 }
 
@@ -86,7 +126,10 @@ fn sessions_expire() {
     let mut sessions = Sessions::new(1, 1, Duration::from_secs(60));
     sessions.start("1".into(), "a@x/r", "n", (), now).unwrap();
     let later = now + Duration::from_secs(61);
-    assert_eq!(sessions.finish("1", "a@x/r", "n", later), Err(AdhocError::BadSession));
+    assert_eq!(
+        sessions.finish("1", "a@x/r", "n", later),
+        Err(AdhocError::BadSession)
+    );
     // Expiry also frees room for new sessions.
     sessions.start("2".into(), "a@x/r", "n", (), later).unwrap();
 }

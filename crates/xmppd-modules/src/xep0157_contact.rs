@@ -43,8 +43,12 @@ mod tests {
             ..Addresses::default()
         })
         .unwrap();
-        assert_eq!(form.form_type(), Some("http://jabber.org/network/serverinfo"));
-        let parsed = ServerInfo::try_from(DataForm::try_from(Element::from(form)).unwrap()).unwrap();
+        assert_eq!(
+            form.form_type(),
+            Some("http://jabber.org/network/serverinfo")
+        );
+        let parsed =
+            ServerInfo::try_from(DataForm::try_from(Element::from(form)).unwrap()).unwrap();
         assert_eq!(parsed.admin, ["xmpp:admin@example.test"]);
         assert_eq!(parsed.abuse, ["mailto:abuse@example.test"]);
         assert!(parsed.support.is_empty());

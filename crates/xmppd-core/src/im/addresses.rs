@@ -11,7 +11,8 @@ use xmppd_modules::xep0033_addresses::{self, NS};
 
 /// Does this stanza ask the server to multicast it?
 pub fn is_multicast(stanza: &Element) -> bool {
-    stanza.is("message", xmpp_parsers::ns::DEFAULT_NS) && stanza.get_child("addresses", NS).is_some()
+    stanza.is("message", xmpp_parsers::ns::DEFAULT_NS)
+        && stanza.get_child("addresses", NS).is_some()
 }
 
 /// Delivers one copy per address, or bounces the whole message.
@@ -19,7 +20,13 @@ pub async fn multicast(server: &Arc<Server>, stanza: Element) {
     // Only our own accounts may use the service: it must not relay for strangers.
     let sender = stanza.attr("from").and_then(|f| Jid::new(f).ok());
     if !sender.is_some_and(|s| server.local_user(&s.to_bare()).is_some()) {
-        super::deliver::bounce(server, &stanza, ErrorType::Auth, DefinedCondition::Forbidden).await;
+        super::deliver::bounce(
+            server,
+            &stanza,
+            ErrorType::Auth,
+            DefinedCondition::Forbidden,
+        )
+        .await;
         return;
     }
     let copies = xep0033_addresses::parse(&stanza)

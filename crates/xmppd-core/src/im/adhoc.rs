@@ -52,7 +52,8 @@ pub async fn execute(server: &Arc<Server>, iq: &Iq, payload: Element) {
         Ok(command) => xmppd_modules::iq::result(iq, Some(command.into())),
         Err(err) => {
             let (type_, condition) = err.condition();
-            let mut error = xmppd_modules::stanza_error::make(type_, condition, Some(&err.to_string()));
+            let mut error =
+                xmppd_modules::stanza_error::make(type_, condition, Some(&err.to_string()));
             error.other = err.specific();
             xmppd_modules::stanza_error::iq_error(iq, error)
         }
@@ -121,11 +122,17 @@ pub(super) struct Outcome {
 
 impl Outcome {
     pub(super) fn info(text: String) -> Self {
-        Self { note: Some(Note::info(&text)), form: None }
+        Self {
+            note: Some(Note::info(&text)),
+            form: None,
+        }
     }
 
     pub(super) fn error(text: String) -> Self {
-        Self { note: Some(Note::error(&text)), form: None }
+        Self {
+            note: Some(Note::error(&text)),
+            form: None,
+        }
     }
 
     fn finish(self, node: &str, id: Option<&str>) -> Command {
@@ -135,7 +142,9 @@ impl Outcome {
 
 async fn carry_out(server: &Arc<Server>, iq: &Iq, request: Request) -> Outcome {
     match request {
-        Request::AddUser { jid, password } => super::adhoc_accounts::add(server, &jid, &password).await,
+        Request::AddUser { jid, password } => {
+            super::adhoc_accounts::add(server, &jid, &password).await
+        }
         Request::ChangePassword { jid, password } => {
             super::adhoc_accounts::change_password(server, &jid, &password).await
         }
@@ -143,11 +152,16 @@ async fn carry_out(server: &Arc<Server>, iq: &Iq, request: Request) -> Outcome {
         Request::EndSessions(jids) => super::adhoc_accounts::end_sessions(server, &jids),
         Request::OnlineUsers { max } => Outcome {
             note: None,
-            form: Some(xep0133_admin::online_users_form(&server.router.online_users(), max)),
+            form: Some(xep0133_admin::online_users_form(
+                &server.router.online_users(),
+                max,
+            )),
         },
         Request::OnlineUsersNum => Outcome {
             note: None,
-            form: Some(xep0133_admin::online_count_form(server.router.online_users().len())),
+            form: Some(xep0133_admin::online_count_form(
+                server.router.online_users().len(),
+            )),
         },
         Request::Announce { subject, body } => announce(server, iq, subject, &body),
         Request::SetMotd(text) => {
@@ -168,7 +182,8 @@ fn announce(server: &Server, iq: &Iq, subject: Option<String>, body: &str) -> Ou
     };
     let mut sent = 0usize;
     for session in server.router.all_sessions() {
-        let mut message = Message::new_with_type(MessageType::Normal, Some(Jid::from(session.jid.clone())));
+        let mut message =
+            Message::new_with_type(MessageType::Normal, Some(Jid::from(session.jid.clone())));
         message.from = Some(Jid::from(domain.clone()));
         if let Some(subject) = &subject {
             message.subjects.insert(Lang::new(), subject.clone());

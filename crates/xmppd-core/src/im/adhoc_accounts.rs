@@ -10,7 +10,9 @@ use xmppd_storage::Accounts;
 use xmppd_stream::StreamError;
 
 fn not_hosted(jid: &BareJid) -> Outcome {
-    Outcome::error(format!("{jid} is not an account of a domain this server hosts"))
+    Outcome::error(format!(
+        "{jid} is not an account of a domain this server hosts"
+    ))
 }
 
 fn min_password_length(server: &Server, jid: &BareJid) -> usize {
@@ -25,7 +27,14 @@ pub(super) async fn add(server: &Arc<Server>, jid: &BareJid, password: &str) -> 
     if let Err(err) = accounts::check_password(password, min_password_length(server, jid)) {
         return Outcome::error(err.to_string());
     }
-    match accounts::create(&server.storage, user, password, server.config.auth.scram_iterations).await {
+    match accounts::create(
+        &server.storage,
+        user,
+        password,
+        server.config.auth.scram_iterations,
+    )
+    .await
+    {
         Ok(()) => {
             tracing::info!(%jid, "account created by an admin command");
             Outcome::info(format!("Account {jid} created"))
@@ -39,14 +48,25 @@ pub(super) async fn add(server: &Arc<Server>, jid: &BareJid, password: &str) -> 
 }
 
 /// change-user-password: replaces every credential of the account.
-pub(super) async fn change_password(server: &Arc<Server>, jid: &BareJid, password: &str) -> Outcome {
+pub(super) async fn change_password(
+    server: &Arc<Server>,
+    jid: &BareJid,
+    password: &str,
+) -> Outcome {
     let Some(user) = server.local_user(jid) else {
         return not_hosted(jid);
     };
     if let Err(err) = accounts::check_password(password, min_password_length(server, jid)) {
         return Outcome::error(err.to_string());
     }
-    match accounts::set_password(&server.storage, user, password, server.config.auth.scram_iterations).await {
+    match accounts::set_password(
+        &server.storage,
+        user,
+        password,
+        server.config.auth.scram_iterations,
+    )
+    .await
+    {
         Ok(()) => Outcome::info(format!("Password of {jid} changed")),
         Err(AccountError::NotFound) => Outcome::error(format!("No account {jid}")),
         Err(err) => {
@@ -73,7 +93,10 @@ pub(super) async fn delete(server: &Arc<Server>, jids: &[BareJid]) -> Outcome {
             failed.push(jid.to_string());
         }
     }
-    tracing::info!(count = deleted.len(), "accounts deleted by an admin command");
+    tracing::info!(
+        count = deleted.len(),
+        "accounts deleted by an admin command"
+    );
     summary("Deleted", &deleted, "not found", &failed)
 }
 
@@ -117,5 +140,9 @@ fn summary(done_label: &str, done: &[String], failed_label: &str, failed: &[Stri
 }
 
 fn list(items: &[String]) -> String {
-    if items.is_empty() { "none".into() } else { items.join(", ") }
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
 }

@@ -10,10 +10,10 @@ use std::sync::Arc;
 use xmpp_parsers::message::Message;
 use xmpp_parsers::ns;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
+use xmppd_config::Module;
 use xmppd_modules::rfc6121::delivery::{self, Decision, StanzaKind};
 use xmppd_modules::rfc6121::presence::ResourceSnapshot;
 use xmppd_modules::{stanza_error, xep0160_offline};
-use xmppd_config::Module;
 use xmppd_storage::{Accounts, Offline};
 
 /// Offline messages delivered per batch at login.

@@ -11,11 +11,11 @@ use xmpp_parsers::iq::Iq;
 use xmpp_parsers::ns;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
 use xmppd_config::Module;
+use xmppd_modules::xep0050_adhoc;
 use xmppd_modules::{
     Error, stanza_error, xep0012_last, xep0049_private, xep0054_vcard, xep0077_register,
     xep0092_version, xep0199_ping, xep0202_time,
 };
-use xmppd_modules::xep0050_adhoc;
 use xmppd_storage::{LastActivity, PrivateXml, User, VCards};
 
 /// The error reply for a request, from a rule's error.

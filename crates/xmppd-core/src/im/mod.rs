@@ -3,9 +3,9 @@
 //! The rules themselves live in `xmppd-modules` as pure functions; this layer feeds them the
 //! current state (router, storage) and carries out their decisions.
 
+mod addresses;
 mod adhoc;
 mod adhoc_accounts;
-mod addresses;
 mod carbons;
 mod deliver;
 mod iq;
