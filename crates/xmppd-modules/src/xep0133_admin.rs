@@ -211,12 +211,10 @@ pub fn request(command: AdminCommand, form: Option<&DataForm>) -> Result<Request
     if form.is_none() && command.form(None).is_some() {
         return Err(AdhocError::BadPayload("the command needs its form".into()));
     }
-    if let Some(form) = form {
-        if form.type_ != DataFormType::Submit {
-            return Err(AdhocError::BadPayload(
-                "the form must be of type submit".into(),
-            ));
-        }
+    if form.is_some_and(|f| f.type_ != DataFormType::Submit) {
+        return Err(AdhocError::BadPayload(
+            "the form must be of type submit".into(),
+        ));
     }
     Ok(match command {
         AdminCommand::AddUser => {

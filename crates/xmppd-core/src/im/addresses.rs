@@ -19,7 +19,7 @@ pub fn is_multicast(stanza: &Element) -> bool {
 pub async fn multicast(server: &Arc<Server>, stanza: Element) {
     // Only our own accounts may use the service: it must not relay for strangers.
     let sender = stanza.attr("from").and_then(|f| Jid::new(f).ok());
-    if !sender.is_some_and(|s| server.local_user(&s.to_bare()).is_some()) {
+    if sender.is_none_or(|s| server.local_user(&s.to_bare()).is_none()) {
         super::deliver::bounce(
             server,
             &stanza,
