@@ -33,6 +33,7 @@ const SERVER_FEATURES: &[(Option<Module>, &str)] = &[
     (Some(Module::Carbons), "urn:xmpp:carbons:2"),
     (None, "urn:xmpp:delay"),
     (Some(Module::AdminAdhoc), xmppd_modules::xep0050_adhoc::NS),
+    (Some(Module::Search), xmppd_modules::xep0055_search::NS),
     (
         Some(Module::ExtendedAddressing),
         xmppd_modules::xep0033_addresses::NS,

@@ -30,6 +30,8 @@ pub mod xep0049_private;
 pub mod xep0050_adhoc;
 // XEP-0054: vcard-temp.
 pub mod xep0054_vcard;
+// XEP-0055: Jabber Search (opt-in user directory).
+pub mod xep0055_search;
 // XEP-0077: In-Band Registration.
 pub mod xep0077_register;
 // XEP-0092: Software Version.

@@ -168,6 +168,7 @@ async fn vcard(
                 .set_vcard(user, &String::from(&card))
                 .await
                 .map_err(|_| None)?;
+            super::search::vcard_stored(server, user, &card).await;
             Ok(None)
         }
     }
@@ -236,6 +237,11 @@ pub async fn to_server(server: &Arc<Server>, stanza: Element) {
         && server.enabled(Module::AdminAdhoc)
     {
         super::adhoc::execute(server, &iq, payload).await;
+        return;
+    } else if payload.is("query", xmppd_modules::xep0055_search::NS)
+        && server.enabled(Module::Search)
+    {
+        super::search::handle(server, &iq, is_set, payload).await;
         return;
     } else if payload.is("query", ns::DISCO_ITEMS)
         && !is_set

@@ -12,6 +12,7 @@ mod iq;
 mod presence;
 mod register;
 mod roster;
+mod search;
 
 pub use adhoc::new_sessions as adhoc_sessions;
 pub use deliver::{deliver_stored_offline, route};
