@@ -119,7 +119,9 @@ pub fn listing(vcard: &Element, username: &str) -> Option<String> {
             .map(|e| e.text().trim().to_owned())
             .filter(|t| !t.is_empty())
     };
-    let nick = text("NICKNAME").or_else(|| text("FN")).unwrap_or_else(|| username.to_owned());
+    let nick = text("NICKNAME")
+        .or_else(|| text("FN"))
+        .unwrap_or_else(|| username.to_owned());
     Some(nick.chars().take(MAX_NICK_CHARS).collect())
 }
 
@@ -188,7 +190,10 @@ pub fn answer(found: Vec<(BareJid, String)>, as_form: bool) -> Results {
     if !as_form {
         let items = found
             .into_iter()
-            .map(|(jid, nick)| Item { jid, nick: Some(nick) })
+            .map(|(jid, nick)| Item {
+                jid,
+                nick: Some(nick),
+            })
             .collect();
         return Results { items, table: None };
     }

@@ -6,9 +6,11 @@ fn el(xml: &str) -> Element {
 
 #[test]
 fn only_a_public_vcard_is_listed() {
-    let public = el("<vCard xmlns='vcard-temp'><NICKNAME>Bobby</NICKNAME><CLASS><PUBLIC/></CLASS></vCard>");
+    let public =
+        el("<vCard xmlns='vcard-temp'><NICKNAME>Bobby</NICKNAME><CLASS><PUBLIC/></CLASS></vCard>");
     assert_eq!(listing(&public, "bob").as_deref(), Some("Bobby"));
-    let private = el("<vCard xmlns='vcard-temp'><NICKNAME>Bobby</NICKNAME><CLASS><PRIVATE/></CLASS></vCard>");
+    let private =
+        el("<vCard xmlns='vcard-temp'><NICKNAME>Bobby</NICKNAME><CLASS><PRIVATE/></CLASS></vCard>");
     assert_eq!(listing(&private, "bob"), None);
     let silent = el("<vCard xmlns='vcard-temp'><NICKNAME>Bobby</NICKNAME></vCard>");
     assert_eq!(listing(&silent, "bob"), None);
@@ -20,20 +22,40 @@ fn only_a_public_vcard_is_listed() {
 fn get_answer_has_legacy_nick_and_form() {
     let xml = String::from(&Element::from(fields()));
     assert!(xml.contains("<nick"), "{xml}");
-    assert!(xml.contains("<field type='hidden' var='FORM_TYPE'><value>jabber:iq:search</value></field>"), "{xml}");
+    assert!(
+        xml.contains(
+            "<field type='hidden' var='FORM_TYPE'><value>jabber:iq:search</value></field>"
+        ),
+        "{xml}"
+    );
 }
 
 #[test]
 fn parses_legacy_and_form_searches() {
-    let legacy = parse_set(el("<query xmlns='jabber:iq:search'><nick> bob </nick></query>")).unwrap();
-    assert_eq!(legacy, Search { needle: "bob".into(), as_form: false });
+    let legacy = parse_set(el(
+        "<query xmlns='jabber:iq:search'><nick> bob </nick></query>",
+    ))
+    .unwrap();
+    assert_eq!(
+        legacy,
+        Search {
+            needle: "bob".into(),
+            as_form: false
+        }
+    );
     let form = parse_set(el(
         "<query xmlns='jabber:iq:search'><x xmlns='jabber:x:data' type='submit'>\
          <field var='FORM_TYPE' type='hidden'><value>jabber:iq:search</value></field>\
          <field var='username'><value>car</value></field></x></query>",
     ))
     .unwrap();
-    assert_eq!(form, Search { needle: "car".into(), as_form: true });
+    assert_eq!(
+        form,
+        Search {
+            needle: "car".into(),
+            as_form: true
+        }
+    );
 }
 
 #[test]
@@ -55,7 +77,10 @@ fn empty_or_huge_searches_are_refused() {
 
 #[test]
 fn answers_serialise_as_items_or_table() {
-    let found = vec![(BareJid::new("bob@example.test").unwrap(), "Bobby".to_owned())];
+    let found = vec![(
+        BareJid::new("bob@example.test").unwrap(),
+        "Bobby".to_owned(),
+    )];
     let legacy = String::from(&Element::from(answer(found.clone(), false)));
     assert_eq!(
         legacy,
@@ -63,5 +88,10 @@ fn answers_serialise_as_items_or_table() {
     );
     let table = String::from(&Element::from(answer(found, true)));
     assert!(table.contains("<reported>"), "{table}");
-    assert!(table.contains("<item><field type='jid-single' var='jid'><value>bob@example.test</value></field>"), "{table}");
+    assert!(
+        table.contains(
+            "<item><field type='jid-single' var='jid'><value>bob@example.test</value></field>"
+        ),
+        "{table}"
+    );
 }

@@ -67,7 +67,12 @@ impl Directory for Storage {
         Ok(())
     }
 
-    async fn search_directory(&self, domain: &str, needle: &str, limit: u32) -> Result<Vec<Listing>> {
+    async fn search_directory(
+        &self,
+        domain: &str,
+        needle: &str,
+        limit: u32,
+    ) -> Result<Vec<Listing>> {
         let pattern = contains_pattern(needle);
         let rows: Vec<(String, String)> = with_pool!(self, pool => {
             sqlx::query_as(
