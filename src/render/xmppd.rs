@@ -155,6 +155,8 @@ pub fn config(model: &Model) -> xc::Config {
             trusted_proxies: Vec::new(),
         }),
         modules: model.modules.iter().copied().collect(),
+        // The deploy spec has no contact addresses yet.
+        contact: None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! `deploy` renders it through these types; `xmppd` loads it with [`Config::load`], which also
 //! resolves relative paths against the config file's folder. Every struct rejects unknown keys.
 
+mod contact;
 mod error;
 mod listeners;
 mod modules;
@@ -11,6 +12,7 @@ mod server;
 mod services;
 mod storage;
 
+pub use contact::Contact;
 pub use error::ConfigError;
 pub use listeners::Listeners;
 pub use modules::Module;
@@ -74,6 +76,9 @@ pub struct Config {
     /// xmppd's own defaults.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub modules: Vec<Module>,
+    /// XEP-0157 contact addresses, announced in the server's disco#info.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
 }
 
 impl Config {
@@ -182,6 +187,7 @@ impl Config {
         problems.extend(self.tls.problems());
         problems.extend(self.auth.problems());
         problems.extend(self.storage.problems());
+        problems.extend(self.contact.iter().flat_map(Contact::problems));
         for (name, domain) in [
             ("muc.domain", self.muc.as_ref().map(|m| &m.domain)),
             ("upload.domain", self.upload.as_ref().map(|u| &u.domain)),

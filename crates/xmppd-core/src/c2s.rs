@@ -479,14 +479,14 @@ impl Connection {
     }
 
     fn send_motd(&self) {
-        let (Some(session), Some(text)) = (&self.session, &self.runtime.server.config.motd) else {
+        let (Some(session), Some(text)) = (&self.session, self.runtime.server.motd()) else {
             return;
         };
         if !self.runtime.server.enabled(xmppd_config::Module::Motd) {
             return;
         }
         let domain = jid::BareJid::from_parts(None, session.jid().domain());
-        if let Some(message) = xmppd_modules::motd::motd(&domain, session.jid(), text) {
+        if let Some(message) = xmppd_modules::motd::motd(&domain, session.jid(), &text) {
             im::send_element(&session.handle, &message.into());
         }
     }

@@ -5,7 +5,10 @@ use crate::router::Router;
 use chrono::{DateTime, Utc};
 use jid::{BareJid, Jid};
 use std::collections::BTreeSet;
+use std::sync::{Mutex, RwLock};
 use xmppd_config::{Config, Module};
+use xmppd_modules::xep0050_adhoc::Sessions;
+use xmppd_modules::xep0133_admin::AdminCommand;
 
 fn module_enabled(config: &Config, module: Module) -> bool {
     config.modules.is_empty() || config.modules.contains(&module)
@@ -29,6 +32,12 @@ const SERVER_FEATURES: &[(Option<Module>, &str)] = &[
     (Some(Module::Offline), "msgoffline"),
     (Some(Module::Carbons), "urn:xmpp:carbons:2"),
     (None, "urn:xmpp:delay"),
+    (Some(Module::AdminAdhoc), xmppd_modules::xep0050_adhoc::NS),
+    (Some(Module::Search), xmppd_modules::xep0055_search::NS),
+    (
+        Some(Module::ExtendedAddressing),
+        xmppd_modules::xep0033_addresses::NS,
+    ),
 ];
 
 /// Features announced for every account's bare JID.
@@ -132,6 +141,11 @@ pub struct Server {
     hosts: BTreeSet<String>,
     /// The XEP-0045 service, when `[muc]` is configured.
     pub muc: Option<crate::muc::Service>,
+    /// XEP-0050 sessions of admin commands in progress.
+    pub adhoc: Mutex<Sessions<AdminCommand>>,
+    /// The MOTD set by an admin command: `None` while the config's `motd` applies,
+    /// `Some(None)` once deleted. Kept in memory only, see ARCHITECTURE.md.
+    motd_override: RwLock<Option<Option<String>>>,
 }
 
 impl Server {
@@ -148,6 +162,9 @@ impl Server {
         }
         if config.vhosts.iter().any(|v| v.registration.in_band) {
             disco.add_server_feature("jabber:iq:register");
+        }
+        if let Some(form) = config.contact.as_ref().and_then(contact_form) {
+            disco.add_server_form(form);
         }
         for (_, feature) in ACCOUNT_FEATURES.iter().filter(|(m, _)| enabled(m)) {
             disco.add_account_feature(feature);
@@ -184,6 +201,8 @@ impl Server {
             pep: Default::default(),
             components: Default::default(),
             hosts,
+            adhoc: Mutex::new(crate::im::adhoc_sessions()),
+            motd_override: RwLock::new(None),
         }
     }
 
@@ -217,9 +236,38 @@ impl Server {
         self.disco.caps().ok().map(Into::into)
     }
 
+    /// The message of the day now: an admin's override, else the config's.
+    pub fn motd(&self) -> Option<String> {
+        let over = self.motd_override.read().unwrap_or_else(|e| e.into_inner());
+        match &*over {
+            Some(set) => set.clone(),
+            None => self.config.motd.clone(),
+        }
+    }
+
+    /// Sets (or with `None` deletes) the message of the day until the server restarts.
+    pub fn set_motd(&self, text: Option<String>) {
+        *self
+            .motd_override
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(text);
+    }
+
     /// Is `jid` an admin of this server?
     pub fn is_admin(&self, jid: &Jid) -> bool {
         let bare = jid.to_bare();
         self.config.admins.iter().any(|a| a == bare.as_str())
     }
+}
+
+/// XEP-0157: the configured contact addresses as the serverinfo form.
+fn contact_form(contact: &xmppd_config::Contact) -> Option<xmpp_parsers::data_forms::DataForm> {
+    xmppd_modules::xep0157_contact::form(xmppd_modules::xep0157_contact::Addresses {
+        admin: contact.admin.clone(),
+        abuse: contact.abuse.clone(),
+        support: contact.support.clone(),
+        security: contact.security.clone(),
+        feedback: contact.feedback.clone(),
+        sales: contact.sales.clone(),
+    })
 }

@@ -22,20 +22,30 @@ pub mod rfc6121;
 pub mod xep0012_last;
 // XEP-0030 (+ XEP-0128): Service Discovery registry.
 pub mod xep0030_disco;
+// XEP-0033: Extended Stanza Addressing (multicast).
+pub mod xep0033_addresses;
 // XEP-0049: Private XML Storage.
 pub mod xep0049_private;
+// XEP-0050: Ad-Hoc Commands.
+pub mod xep0050_adhoc;
 // XEP-0054: vcard-temp.
 pub mod xep0054_vcard;
 // XEP-0060: Publish-Subscribe, the subset PEP needs.
 pub mod xep0060_pubsub;
 // XEP-0065: SOCKS5 Bytestreams (proxy side).
 pub mod xep0065_bytestreams;
+// XEP-0055: Jabber Search (opt-in user directory).
+pub mod xep0055_search;
 // XEP-0077: In-Band Registration.
 pub mod xep0077_register;
 // XEP-0092: Software Version.
 pub mod xep0092_version;
 // XEP-0115: Entity Capabilities verification string.
 pub mod xep0115_caps;
+// XEP-0157: Contact Addresses for XMPP Services.
+pub mod xep0157_contact;
+// XEP-0133: Service Administration (admin commands).
+pub mod xep0133_admin;
 // XEP-0160 (+ XEP-0203, XEP-0334): offline message storage rules.
 pub mod xep0160_offline;
 // XEP-0163: Personal Eventing Protocol (access, notification targets, events).

@@ -43,6 +43,7 @@ macro_rules! with_pool {
 
 mod accounts;
 mod config;
+mod directory;
 mod error;
 mod last;
 mod offline;
@@ -58,6 +59,7 @@ mod vcard;
 
 pub use accounts::{Accounts, ScramHash, StoredCredential};
 pub use config::StorageConfig;
+pub use directory::{Directory, Listing};
 pub use error::{Result, StorageError};
 pub use last::{LastActivity, LastLogout};
 pub use offline::{Offline, OfflineId, OfflineMessage};

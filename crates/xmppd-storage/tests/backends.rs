@@ -60,6 +60,7 @@ suite!(
     pep::pep_nodes_and_items,
     pep::pep_max_items_and_retract,
     rooms::rooms_save_load_delete,
+    directory::directory_listing_search_and_cascade,
 );
 
 /// The SQLite file and the folders we create are private to the server's user.

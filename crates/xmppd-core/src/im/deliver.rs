@@ -10,6 +10,7 @@ use std::sync::Arc;
 use xmpp_parsers::message::Message;
 use xmpp_parsers::ns;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
+use xmppd_config::Module;
 use xmppd_modules::rfc6121::delivery::{self, Decision, StanzaKind};
 use xmppd_modules::rfc6121::presence::ResourceSnapshot;
 use xmppd_modules::{stanza_error, xep0160_offline};
@@ -52,6 +53,10 @@ pub fn route<'a>(
         if to.node().is_none() {
             if stanza.is("iq", ns::DEFAULT_NS) {
                 super::iq::to_server(server, stanza).await;
+            } else if server.enabled(Module::ExtendedAddressing)
+                && super::addresses::is_multicast(&stanza)
+            {
+                super::addresses::multicast(server, stanza).await;
             }
             // Messages and presence to the server itself have nobody to reach.
             return;

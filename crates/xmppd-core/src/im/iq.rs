@@ -11,6 +11,7 @@ use xmpp_parsers::iq::Iq;
 use xmpp_parsers::ns;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
 use xmppd_config::Module;
+use xmppd_modules::xep0050_adhoc;
 use xmppd_modules::{
     Error, stanza_error, xep0012_last, xep0049_private, xep0054_vcard, xep0077_register,
     xep0092_version, xep0199_ping, xep0202_time,
@@ -176,6 +177,7 @@ async fn vcard(
                 .await
                 .map_err(|_| None)?;
             super::pep::vcard_stored(server, target, user, &card).await;
+            super::search::vcard_stored(server, user, &card).await;
             Ok(None)
         }
     }
@@ -245,6 +247,23 @@ pub async fn to_server(server: &Arc<Server>, stanza: Element) {
         Ok(Some(
             xep0012_last::server_uptime(server.started, chrono::Utc::now()).into(),
         ))
+    } else if payload.is("command", xep0050_adhoc::NS)
+        && is_set
+        && server.enabled(Module::AdminAdhoc)
+    {
+        super::adhoc::execute(server, &iq, payload).await;
+        return;
+    } else if payload.is("query", xmppd_modules::xep0055_search::NS)
+        && server.enabled(Module::Search)
+    {
+        super::search::handle(server, &iq, is_set, payload).await;
+        return;
+    } else if payload.is("query", ns::DISCO_ITEMS)
+        && !is_set
+        && payload.attr("node") == Some(xep0050_adhoc::NS)
+        && server.enabled(Module::AdminAdhoc)
+    {
+        super::adhoc::items(server, &iq).map(Some).ok_or(None)
     } else if payload.is("query", ns::DISCO_INFO) && !is_set {
         server
             .disco

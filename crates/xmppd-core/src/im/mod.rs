@@ -3,6 +3,9 @@
 //! The rules themselves live in `xmppd-modules` as pure functions; this layer feeds them the
 //! current state (router, storage) and carries out their decisions.
 
+mod addresses;
+mod adhoc;
+mod adhoc_accounts;
 mod carbons;
 mod deliver;
 mod iq;
@@ -10,7 +13,9 @@ pub mod pep;
 mod presence;
 mod register;
 mod roster;
+mod search;
 
+pub use adhoc::new_sessions as adhoc_sessions;
 pub use deliver::{deliver_stored_offline, route};
 pub use presence::go_offline;
 pub use register::register_stranger;

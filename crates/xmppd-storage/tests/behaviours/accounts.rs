@@ -99,6 +99,9 @@ async fn fill_everything(ctx: &Ctx, user: User<'_>) {
         status: "bye".into(),
     };
     s.set_last_activity(user, &last).await.unwrap();
+    xmppd_storage::Directory::set_listing(s, user, Some("listed"))
+        .await
+        .unwrap();
 }
 
 pub async fn account_delete_cascades(ctx: &Ctx) {

@@ -1,6 +1,7 @@
 //! The storage behaviours, each written once as `async fn(&Ctx)` and run on every backend.
 
 pub mod accounts;
+pub mod directory;
 pub mod offline;
 pub mod pep;
 pub mod records;
