@@ -155,6 +155,7 @@ pub fn config(model: &Model) -> xc::Config {
             trusted_proxies: Vec::new(),
         }),
         modules: model.modules.iter().copied().collect(),
+        mam: xc::Mam::default(),
     }
 }
 

@@ -3,6 +3,7 @@
 //! `deploy` renders it through these types; `xmppd` loads it with [`Config::load`], which also
 //! resolves relative paths against the config file's folder. Every struct rejects unknown keys.
 
+mod archive;
 mod error;
 mod listeners;
 mod modules;
@@ -11,6 +12,7 @@ mod server;
 mod services;
 mod storage;
 
+pub use archive::{ArchiveDefault, Mam};
 pub use error::ConfigError;
 pub use listeners::Listeners;
 pub use modules::Module;
@@ -74,6 +76,9 @@ pub struct Config {
     /// xmppd's own defaults.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub modules: Vec<Module>,
+    /// Message archives (XEP-0313): retention and page size.
+    #[serde(default, skip_serializing_if = "Mam::is_default")]
+    pub mam: Mam,
 }
 
 impl Config {

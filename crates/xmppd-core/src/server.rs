@@ -28,6 +28,8 @@ const SERVER_FEATURES: &[(Option<Module>, &str)] = &[
     (Some(Module::Vcard), "vcard-temp"),
     (Some(Module::Offline), "msgoffline"),
     (Some(Module::Carbons), "urn:xmpp:carbons:2"),
+    (Some(Module::Blocking), "urn:xmpp:blocking"),
+    (Some(Module::Privacy), "jabber:iq:privacy"),
     (None, "urn:xmpp:delay"),
 ];
 
@@ -35,6 +37,7 @@ const SERVER_FEATURES: &[(Option<Module>, &str)] = &[
 const ACCOUNT_FEATURES: &[(Option<Module>, &str)] = &[
     (Some(Module::Vcard), "vcard-temp"),
     (Some(Module::Uptime), "jabber:iq:last"),
+    (Some(Module::Mam), "urn:xmpp:mam:2"),
 ];
 
 /// Everything sessions share.
@@ -45,6 +48,10 @@ pub struct Server {
     pub router: Router,
     pub disco: Registry,
     pub started: DateTime<Utc>,
+    /// XEP-0313 archive writer queue and preferences cache.
+    pub mam: crate::im::mam::Archiver,
+    /// XEP-0191/XEP-0016 rules of accounts, cached.
+    pub blocks: crate::im::blocking::Blocks,
     hosts: BTreeSet<String>,
 }
 
@@ -72,6 +79,8 @@ impl Server {
             router: Router::new(),
             disco,
             started: Utc::now(),
+            mam: Default::default(),
+            blocks: Default::default(),
             hosts,
         }
     }

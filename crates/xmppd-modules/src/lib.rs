@@ -42,6 +42,12 @@ pub mod xep0202_time;
 pub mod xep0280_carbons;
 // XEP-0352: Client State Indication.
 pub mod xep0352_csi;
+// XEP-0313: Message Archive Management (+ XEP-0059 paging, XEP-0359 stanza ids).
+pub mod xep0313_mam;
+// XEP-0191: Blocking Command, evaluated by the XEP-0016 engine.
+pub mod xep0191_blocking;
+// XEP-0016: Privacy Lists, the one blocking engine.
+pub mod xep0016_privacy;
 
 // Server texts: message of the day at login.
 pub mod motd;

@@ -57,6 +57,10 @@ suite!(
     records::vcard_round_trip,
     records::last_activity_round_trip,
     records::migrations_idempotent_on_reopen,
+    archive::archive_paging_and_filters,
+    archive::archive_prefs_and_account_removal,
+    blocking::blocklist_block_unblock,
+    blocking::privacy_lists_round_trip,
 );
 
 /// The SQLite file and the folders we create are private to the server's user.

@@ -3,14 +3,17 @@
 //! The rules themselves live in `xmppd-modules` as pure functions; this layer feeds them the
 //! current state (router, storage) and carries out their decisions.
 
+pub mod blocking;
 mod carbons;
 mod deliver;
 mod iq;
+pub mod mam;
 mod presence;
 mod register;
 mod roster;
 
 pub use deliver::{deliver_stored_offline, route};
+pub use mam::start as start_archiver;
 pub use presence::go_offline;
 pub use register::register_stranger;
 

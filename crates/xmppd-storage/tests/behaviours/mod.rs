@@ -1,6 +1,8 @@
 //! The storage behaviours, each written once as `async fn(&Ctx)` and run on every backend.
 
 pub mod accounts;
+pub mod archive;
+pub mod blocking;
 pub mod offline;
 pub mod records;
 pub mod roster;
