@@ -125,23 +125,38 @@ impl Ctx {
         columns
     }
 
-    /// Rows per table that belong to `user` (every table has domain and username columns).
+    /// Rows per table that belong to `user`: tables keyed by account have domain and username
+    /// columns; archives are keyed by an `owner` JID (rooms share them).
     pub async fn rows_of(&self, user: User<'_>) -> Vec<(String, i64)> {
         let mut counts = Vec::new();
+        let columns = self.columns().await;
+        let owner = format!("{}@{}", user.username, user.domain);
         for table in self.tables().await {
-            let sql = format!("SELECT COUNT(*) FROM {table} WHERE domain = $1 AND username = $2");
+            let (sql, first, second) = if columns.contains(&format!("{table}.owner")) {
+                (
+                    format!("SELECT COUNT(*) FROM {table} WHERE owner = $1 AND $2 = $2"),
+                    owner.as_str(),
+                    user.username,
+                )
+            } else {
+                (
+                    format!("SELECT COUNT(*) FROM {table} WHERE domain = $1 AND username = $2"),
+                    user.domain,
+                    user.username,
+                )
+            };
             let count: i64 = match &self.raw {
                 Raw::Sqlite(pool) => {
                     sqlx::query_scalar(AssertSqlSafe(sql))
-                        .bind(user.domain)
-                        .bind(user.username)
+                        .bind(first)
+                        .bind(second)
                         .fetch_one(pool)
                         .await
                 }
                 Raw::Postgres(pool) => {
                     sqlx::query_scalar(AssertSqlSafe(sql))
-                        .bind(user.domain)
-                        .bind(user.username)
+                        .bind(first)
+                        .bind(second)
                         .fetch_one(pool)
                         .await
                 }
