@@ -188,3 +188,21 @@ async def test_prefs_never_and_unknown_id(server):
     finally:
         for client in (a, b, c):
             await client.close()
+
+
+@run
+async def test_page_size_is_capped_by_the_config(own_server):
+    server = own_server(max_page_size="2")
+    a = await mam_online(server, "alice")
+    b = await online(server, "bob")
+    try:
+        for n in range(3):
+            b.send_message(mto=server.jid("alice"), mbody=f"m{n}", mtype="chat")
+            await a.chat(f"m{n}")
+        bodies, fin = await page(a, rsm={"max": 10})
+        assert bodies == ["m0", "m1"] and fin.get("complete") != "true"
+        bodies, fin = await page(a, rsm={"max": 10, "after": rsm_text(fin, "last")})
+        assert bodies == ["m2"] and fin.get("complete") == "true"
+    finally:
+        await a.close()
+        await b.close()

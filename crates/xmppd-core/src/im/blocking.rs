@@ -103,6 +103,9 @@ fn forget(server: &Server, bare: &BareJid) {
 /// The privacy list that applies to `jid`'s account: the session's active list when `jid` is
 /// one of its sessions with an active list, else the default.
 fn effective<'a>(server: &Server, rules: &'a Rules, jid: &Jid) -> Option<&'a List> {
+    if rules.lists.is_empty() {
+        return None;
+    }
     let active = jid.try_as_full().ok().and_then(|full| {
         server
             .router
