@@ -197,7 +197,10 @@ fn parse_item(el: &Element) -> Result<Item, Error> {
 /// Parses a `<list/>` element with its items (XEP-0016 §2.1), checking the limits and that
 /// no two items share an order.
 pub fn parse_list(el: &Element) -> Result<List, Error> {
-    let name = el.attr("name").filter(|n| !n.is_empty()).ok_or_else(|| bad("list without a name"))?;
+    let name = el
+        .attr("name")
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| bad("list without a name"))?;
     if name.len() > MAX_NAME {
         return Err(bad("list name too long"));
     }
@@ -237,7 +240,11 @@ pub fn list_element(list: &List) -> Element {
             .attr(rxml_name("value"), value)
             .attr(rxml_name("action"), action)
             .attr(rxml_name("order"), item.order.to_string())
-            .append_all(item.kinds.iter().map(|k| Element::builder(k.name(), NS).build()))
+            .append_all(
+                item.kinds
+                    .iter()
+                    .map(|k| Element::builder(k.name(), NS).build()),
+            )
             .build()
     });
     Element::builder("list", NS)
@@ -274,20 +281,22 @@ pub fn parse(query: &Element, is_set: bool) -> Result<Request, Error> {
     if !is_set {
         return match children.as_slice() {
             [] => Ok(Request::Names),
-            [one] if one.is("list", NS) => {
-                name_of(one).map(Request::Get).ok_or_else(|| bad("list without a name"))
-            }
+            [one] if one.is("list", NS) => name_of(one)
+                .map(Request::Get)
+                .ok_or_else(|| bad("list without a name")),
             _ => Err(bad("a get asks for all names or one list")),
         };
     }
     match children.as_slice() {
         [one] if one.is("active", NS) => Ok(Request::SetActive(name_of(one))),
         [one] if one.is("default", NS) => Ok(Request::SetDefault(name_of(one))),
-        [one] if one.is("list", NS) && one.children().next().is_none() => {
-            name_of(one).map(Request::Remove).ok_or_else(|| bad("list without a name"))
-        }
+        [one] if one.is("list", NS) && one.children().next().is_none() => name_of(one)
+            .map(Request::Remove)
+            .ok_or_else(|| bad("list without a name")),
         [one] if one.is("list", NS) => parse_list(one).map(Request::Edit),
-        _ => Err(bad("a set carries exactly one active, default or list element")),
+        _ => Err(bad(
+            "a set carries exactly one active, default or list element",
+        )),
     }
 }
 
@@ -305,7 +314,9 @@ pub fn names_answer(names: &[String], active: Option<&str>, default: Option<&str
 
 /// The answer to [`Request::Get`], and the body of a list push is [`push`].
 pub fn list_answer(list: &List) -> Element {
-    Element::builder("query", NS).append(list_element(list)).build()
+    Element::builder("query", NS)
+        .append(list_element(list))
+        .build()
 }
 
 /// The payload of the push sent to every resource when a list changes (§2.5: name only).

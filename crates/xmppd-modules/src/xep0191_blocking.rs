@@ -6,8 +6,8 @@ use minidom::Element;
 use xmpp_parsers::blocking::{Block, Blocked, BlocklistResult, Unblock};
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
 
-use crate::xep0016_privacy::{Action, Item, List, Match};
 use crate::Error;
+use crate::xep0016_privacy::{Action, Item, List, Match};
 
 /// The namespace, also the server's disco feature.
 pub const NS: &str = xmpp_parsers::ns::BLOCKING;
@@ -36,7 +36,10 @@ pub fn parse(payload: &Element, is_set: bool) -> Result<Request, Error> {
         if payload.is("blocklist", NS) {
             return Ok(Request::Get);
         }
-        return Err(Error::unexpected_element("urn:xmpp:blocking blocklist", payload));
+        return Err(Error::unexpected_element(
+            "urn:xmpp:blocking blocklist",
+            payload,
+        ));
     }
     if payload.is("block", NS) {
         let block = Block::try_from(payload.clone()).map_err(bad)?;
@@ -49,7 +52,10 @@ pub fn parse(payload: &Element, is_set: bool) -> Result<Request, Error> {
         let unblock = Unblock::try_from(payload.clone()).map_err(bad)?;
         return Ok(Request::Unblock(unblock.items));
     }
-    Err(Error::unexpected_element("urn:xmpp:blocking block or unblock", payload))
+    Err(Error::unexpected_element(
+        "urn:xmpp:blocking block or unblock",
+        payload,
+    ))
 }
 
 /// The answer to [`Request::Get`].
@@ -87,7 +93,8 @@ pub fn as_list(blocked: &[Jid]) -> List {
 /// The error for a stanza the user sent to a JID they blocked (§3.6): `not-acceptable` with
 /// the `<blocked/>` application condition.
 pub fn blocked_error() -> StanzaError {
-    let mut error = crate::stanza_error::make(ErrorType::Cancel, DefinedCondition::NotAcceptable, None);
+    let mut error =
+        crate::stanza_error::make(ErrorType::Cancel, DefinedCondition::NotAcceptable, None);
     error.other = Some(Blocked.into());
     error
 }
@@ -103,29 +110,58 @@ mod tests {
 
     #[test]
     fn parses_requests() {
-        assert_eq!(parse(&el("<blocklist xmlns='urn:xmpp:blocking'/>"), false), Ok(Request::Get));
         assert_eq!(
-            parse(&el("<block xmlns='urn:xmpp:blocking'><item jid='a@b.lit'/><item jid='c.lit'/></block>"), true),
-            Ok(Request::Block(vec![Jid::new("a@b.lit").unwrap(), Jid::new("c.lit").unwrap()]))
+            parse(&el("<blocklist xmlns='urn:xmpp:blocking'/>"), false),
+            Ok(Request::Get)
         );
-        assert_eq!(parse(&el("<unblock xmlns='urn:xmpp:blocking'/>"), true), Ok(Request::Unblock(vec![])));
+        assert_eq!(
+            parse(
+                &el(
+                    "<block xmlns='urn:xmpp:blocking'><item jid='a@b.lit'/><item jid='c.lit'/></block>"
+                ),
+                true
+            ),
+            Ok(Request::Block(vec![
+                Jid::new("a@b.lit").unwrap(),
+                Jid::new("c.lit").unwrap()
+            ]))
+        );
+        assert_eq!(
+            parse(&el("<unblock xmlns='urn:xmpp:blocking'/>"), true),
+            Ok(Request::Unblock(vec![]))
+        );
     }
 
     #[test]
     fn rejects_bad_requests() {
-        assert!(matches!(parse(&el("<block xmlns='urn:xmpp:blocking'/>"), true), Err(Error::BlockingBadRequest(_))));
         assert!(matches!(
-            parse(&el("<block xmlns='urn:xmpp:blocking'><item jid='@@'/></block>"), true),
+            parse(&el("<block xmlns='urn:xmpp:blocking'/>"), true),
             Err(Error::BlockingBadRequest(_))
         ));
-        assert!(matches!(parse(&el("<block xmlns='urn:xmpp:blocking'><item jid='a@b'/></block>"), false), Err(Error::ParsePayload { .. })));
+        assert!(matches!(
+            parse(
+                &el("<block xmlns='urn:xmpp:blocking'><item jid='@@'/></block>"),
+                true
+            ),
+            Err(Error::BlockingBadRequest(_))
+        ));
+        assert!(matches!(
+            parse(
+                &el("<block xmlns='urn:xmpp:blocking'><item jid='a@b'/></block>"),
+                false
+            ),
+            Err(Error::ParsePayload { .. })
+        ));
     }
 
     #[test]
     fn serialises_pushes_and_error() {
         let push = push_block(vec![Jid::new("a@b.lit").unwrap()]);
         assert!(push.is("block", NS));
-        assert_eq!(push.get_child("item", NS).unwrap().attr("jid"), Some("a@b.lit"));
+        assert_eq!(
+            push.get_child("item", NS).unwrap().attr("jid"),
+            Some("a@b.lit")
+        );
         assert!(push_unblock(vec![]).children().next().is_none());
         let error: Element = blocked_error().into();
         assert!(error.has_child("not-acceptable", xmpp_parsers::ns::XMPP_STANZAS));
@@ -134,10 +170,17 @@ mod tests {
 
     #[test]
     fn blocklist_denies_bare_full_and_domain_matches() {
-        let list = as_list(&[Jid::new("spam@x.lit").unwrap(), Jid::new("evil.lit").unwrap()]);
+        let list = as_list(&[
+            Jid::new("spam@x.lit").unwrap(),
+            Jid::new("evil.lit").unwrap(),
+        ]);
         let verdict = |jid: &str| {
             let jid = Jid::new(jid).unwrap();
-            let contact = Contact { jid: &jid, groups: &[], subscription: Subscription::None };
+            let contact = Contact {
+                jid: &jid,
+                groups: &[],
+                subscription: Subscription::None,
+            };
             decide(&list, &contact, Kind::Message)
         };
         assert_eq!(verdict("spam@x.lit/phone"), Action::Deny);

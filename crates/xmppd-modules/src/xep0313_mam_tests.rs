@@ -24,8 +24,14 @@ fn parses_filters_and_paging() {
     let parsed = parse_query(q, 100).unwrap();
     assert_eq!(parsed.queryid.as_deref(), Some("f27"));
     assert_eq!(parsed.with.unwrap().as_str(), "juliet@capulet.lit");
-    assert_eq!(parsed.start.unwrap().to_rfc3339(), "2010-06-07T00:00:00+00:00");
-    assert_eq!(parsed.end.unwrap().to_rfc3339(), "2010-07-07T13:23:54+00:00");
+    assert_eq!(
+        parsed.start.unwrap().to_rfc3339(),
+        "2010-06-07T00:00:00+00:00"
+    );
+    assert_eq!(
+        parsed.end.unwrap().to_rfc3339(),
+        "2010-07-07T13:23:54+00:00"
+    );
     assert_eq!(parsed.page, Page::After("abc".into()));
     assert_eq!(parsed.max, 100, "capped by the server's page limit");
     assert!(!parsed.flip);
@@ -38,14 +44,23 @@ fn parses_last_page_and_defaults() {
          <max>10</max><before/></set><flip-page/></query>",
     );
     let parsed = parse_query(q, 50).unwrap();
-    assert_eq!((parsed.page, parsed.max, parsed.flip), (Page::Newest, 10, true));
+    assert_eq!(
+        (parsed.page, parsed.max, parsed.flip),
+        (Page::Newest, 10, true)
+    );
     let plain = parse_query(query("<query xmlns='urn:xmpp:mam:2'/>"), 50).unwrap();
-    assert_eq!((plain.page, plain.max, plain.with), (Page::Oldest, 50, None));
+    assert_eq!(
+        (plain.page, plain.max, plain.with),
+        (Page::Oldest, 50, None)
+    );
     let before = query(
         "<query xmlns='urn:xmpp:mam:2'><set xmlns='http://jabber.org/protocol/rsm'>\
          <before>xyz</before></set></query>",
     );
-    assert_eq!(parse_query(before, 50).unwrap().page, Page::Before("xyz".into()));
+    assert_eq!(
+        parse_query(before, 50).unwrap().page,
+        Page::Before("xyz".into())
+    );
 }
 
 #[test]
@@ -57,7 +72,10 @@ fn rejects_bad_and_unknown_fields() {
         ))
     };
     assert_eq!(
-        parse_query(with_field("start", "yesterday"), 10).unwrap_err().condition().1,
+        parse_query(with_field("start", "yesterday"), 10)
+            .unwrap_err()
+            .condition()
+            .1,
         xmpp_parsers::stanza_error::DefinedCondition::BadRequest
     );
     assert_eq!(
@@ -90,14 +108,30 @@ fn archivable_messages() {
 fn serialises_result_and_fin() {
     let owner: BareJid = "romeo@montague.lit".parse().unwrap();
     let to: FullJid = "romeo@montague.lit/orchard".parse().unwrap();
-    let stored = DateTime::parse_from_rfc3339("2010-07-10T23:08:25Z").unwrap().with_timezone(&Utc);
-    let inner = message("<message xmlns='jabber:client' to='juliet@capulet.lit' type='chat'><body>Hail</body></message>");
-    let out: Element = result_message(&owner, &to, Some("q1"), "28482-98726-73623".into(), stored, inner).into();
+    let stored = DateTime::parse_from_rfc3339("2010-07-10T23:08:25Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let inner = message(
+        "<message xmlns='jabber:client' to='juliet@capulet.lit' type='chat'><body>Hail</body></message>",
+    );
+    let out: Element = result_message(
+        &owner,
+        &to,
+        Some("q1"),
+        "28482-98726-73623".into(),
+        stored,
+        inner,
+    )
+    .into();
     let result = out.get_child("result", NS).unwrap();
     assert_eq!(result.attr("queryid"), Some("q1"));
     assert_eq!(result.attr("id"), Some("28482-98726-73623"));
-    let forwarded = result.get_child("forwarded", xmpp_parsers::ns::FORWARD).unwrap();
-    let delay = forwarded.get_child("delay", xmpp_parsers::ns::DELAY).unwrap();
+    let forwarded = result
+        .get_child("forwarded", xmpp_parsers::ns::FORWARD)
+        .unwrap();
+    let delay = forwarded
+        .get_child("delay", xmpp_parsers::ns::DELAY)
+        .unwrap();
     assert_eq!(delay.attr("stamp"), Some("2010-07-10T23:08:25+00:00"));
     assert!(forwarded.get_child("message", "jabber:client").is_some());
     assert_eq!(out.attr("from"), Some("romeo@montague.lit"));
@@ -106,8 +140,16 @@ fn serialises_result_and_fin() {
     let fin: Element = fin(true, Some("a".into()), Some("b".into())).into();
     assert_eq!(fin.attr("complete"), Some("true"));
     let set = fin.get_child("set", xmpp_parsers::ns::RSM).unwrap();
-    assert_eq!(set.get_child("first", xmpp_parsers::ns::RSM).unwrap().text(), "a");
-    assert_eq!(set.get_child("last", xmpp_parsers::ns::RSM).unwrap().text(), "b");
+    assert_eq!(
+        set.get_child("first", xmpp_parsers::ns::RSM)
+            .unwrap()
+            .text(),
+        "a"
+    );
+    assert_eq!(
+        set.get_child("last", xmpp_parsers::ns::RSM).unwrap().text(),
+        "b"
+    );
 }
 
 #[test]
@@ -141,6 +183,14 @@ fn preferences_decide() {
     assert!(!should_archive(&prefs, &jid("spy@x.lit/a"), true));
     assert!(should_archive(&prefs, &jid("contact@x.lit"), true));
     assert!(!should_archive(&prefs, &jid("stranger@x.lit"), false));
-    assert!(!should_archive(&default_prefs(DefaultPrefs::Never), &jid("a@b.lit"), true));
-    assert!(should_archive(&default_prefs(DefaultPrefs::Always), &jid("a@b.lit"), false));
+    assert!(!should_archive(
+        &default_prefs(DefaultPrefs::Never),
+        &jid("a@b.lit"),
+        true
+    ));
+    assert!(should_archive(
+        &default_prefs(DefaultPrefs::Always),
+        &jid("a@b.lit"),
+        false
+    ));
 }

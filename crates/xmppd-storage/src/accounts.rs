@@ -210,8 +210,7 @@ impl Accounts for Storage {
             return Err(StorageError::NotFound { what: "account" });
         }
         // The archive is keyed by JID (rooms share it), so no cascade reaches it.
-        crate::Archive::delete_archive(self, &format!("{}@{}", user.username, user.domain))
-            .await?;
+        crate::Archive::delete_archive(self, &format!("{}@{}", user.username, user.domain)).await?;
         Ok(())
     }
 

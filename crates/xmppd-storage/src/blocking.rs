@@ -24,8 +24,7 @@ pub trait Blocking {
     fn block(&self, user: User<'_>, jids: &[String]) -> impl Future<Output = Result<()>> + Send;
 
     /// Removes JIDs from the blocklist; an empty slice removes all of them.
-    fn unblock(&self, user: User<'_>, jids: &[String])
-    -> impl Future<Output = Result<()>> + Send;
+    fn unblock(&self, user: User<'_>, jids: &[String]) -> impl Future<Output = Result<()>> + Send;
 
     /// Every privacy list of the account, by name.
     fn privacy_lists(

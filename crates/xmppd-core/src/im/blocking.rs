@@ -54,7 +54,13 @@ pub enum Verdict {
 }
 
 async fn load(server: &Server, bare: &BareJid) -> Arc<Rules> {
-    if let Some(rules) = server.blocks.cache.lock().unwrap_or_else(|e| e.into_inner()).get(bare) {
+    if let Some(rules) = server
+        .blocks
+        .cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(bare)
+    {
         return rules.clone();
     }
     let mut rules = Rules::default();
@@ -88,7 +94,11 @@ async fn load(server: &Server, bare: &BareJid) -> Arc<Rules> {
 
 fn store(server: &Server, bare: &BareJid, rules: Rules) -> Arc<Rules> {
     let rules = Arc::new(rules);
-    let mut cache = server.blocks.cache.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cache = server
+        .blocks
+        .cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if cache.len() >= CACHE {
         cache.clear();
     }
@@ -97,7 +107,12 @@ fn store(server: &Server, bare: &BareJid, rules: Rules) -> Arc<Rules> {
 }
 
 fn forget(server: &Server, bare: &BareJid) {
-    server.blocks.cache.lock().unwrap_or_else(|e| e.into_inner()).remove(bare);
+    server
+        .blocks
+        .cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(bare);
 }
 
 /// The privacy list that applies to `jid`'s account: the session's active list when `jid` is
@@ -114,14 +129,18 @@ fn effective<'a>(server: &Server, rules: &'a Rules, jid: &Jid) -> Option<&'a Lis
             .find(|s| &s.jid == full)
             .and_then(|s| s.presence().privacy_active)
     });
-    active.or(rules.default.clone()).and_then(|name| rules.list(&name))
+    active
+        .or(rules.default.clone())
+        .and_then(|name| rules.list(&name))
 }
 
 async fn decide(server: &Server, owner: &BareJid, list: &List, other: &Jid, kind: Kind) -> Action {
     let (mut groups, mut subscription) = (Vec::new(), privacy::Subscription::None);
     if privacy::needs_roster(list) {
         if let Some(user) = server.local_user(owner) {
-            if let Ok((_, Some(item))) = super::roster::contact(server, user, &other.to_bare()).await {
+            if let Ok((_, Some(item))) =
+                super::roster::contact(server, user, &other.to_bare()).await
+            {
                 groups = item.groups;
                 subscription = match item.subscription {
                     StoredSubscription::None => privacy::Subscription::None,
@@ -173,7 +192,10 @@ pub async fn check(server: &Server, stanza: &Element, to: &Jid) -> Verdict {
                 Verdict::Refuse(blocking::blocked_error())
             };
         }
-        if let Some(list) = is_presence.then(|| effective(server, &rules, &from)).flatten() {
+        if let Some(list) = is_presence
+            .then(|| effective(server, &rules, &from))
+            .flatten()
+        {
             if decide(server, &sender, list, to, Kind::PresenceOut).await == Action::Deny {
                 return Verdict::Drop;
             }
@@ -249,7 +271,10 @@ pub async fn blocking_iq(
             Ok(Some(blocking::blocklist(rules.blocked.clone())))
         }
         blocking::Request::Block(jids) => {
-            let new: Vec<Jid> = jids.into_iter().filter(|j| !rules.blocked.contains(j)).collect();
+            let new: Vec<Jid> = jids
+                .into_iter()
+                .filter(|j| !rules.blocked.contains(j))
+                .collect();
             if rules.blocked.len() + new.len() > blocking::MAX_BLOCKED {
                 return Err(Some(Error::BlockingBadRequest(format!(
                     "at most {} blocked JIDs",
@@ -276,7 +301,11 @@ pub async fn blocking_iq(
         }
         blocking::Request::Unblock(jids) => {
             let names: Vec<String> = jids.iter().map(Jid::to_string).collect();
-            server.storage.unblock(user, &names).await.map_err(|_| None)?;
+            server
+                .storage
+                .unblock(user, &names)
+                .await
+                .map_err(|_| None)?;
             forget(server, &bare);
             push(server, &bare, &blocking::push_unblock(jids), true);
             Ok(None)
@@ -358,7 +387,12 @@ pub async fn privacy_iq(
             if in_use {
                 return Err(Some(Error::PrivacyListInUse(name)));
             }
-            if !server.storage.remove_privacy_list(user, &name).await.map_err(|_| None)? {
+            if !server
+                .storage
+                .remove_privacy_list(user, &name)
+                .await
+                .map_err(|_| None)?
+            {
                 return Err(Some(Error::PrivacyUnknownList(name)));
             }
             forget(server, &bare);

@@ -29,6 +29,8 @@ const QUEUE: usize = 4096;
 const BATCH: usize = 256;
 /// Preference sets kept in memory before the cache starts over.
 const PREFS_CACHE: usize = 10_000;
+/// JIDs in the always and never lists together.
+const MAX_PREF_JIDS: usize = 1000;
 /// How often retention runs.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -73,7 +75,13 @@ impl Default for Archiver {
 
 /// Starts the writer and the retention task (once; later calls do nothing).
 pub fn start(server: &Arc<Server>) {
-    let Some(rx) = server.mam.rx.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+    let Some(rx) = server
+        .mam
+        .rx
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+    else {
         return;
     };
     tokio::spawn(writer(server.storage.clone(), rx));
@@ -158,7 +166,13 @@ fn parse_jids(list: &[String]) -> Vec<Jid> {
 
 /// The owner's preferences (cached; the configured default when never set).
 async fn prefs(server: &Server, owner: &BareJid) -> Arc<Prefs> {
-    if let Some(p) = server.mam.prefs.lock().unwrap_or_else(|e| e.into_inner()).get(owner) {
+    if let Some(p) = server
+        .mam
+        .prefs
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(owner)
+    {
         return p.clone();
     }
     let stored = server.storage.archive_prefs(owner.as_str()).await;
@@ -200,7 +214,10 @@ async fn wants(server: &Server, owner: &BareJid, contact: &Jid) -> bool {
 
 async fn enqueue(server: &Server, owner: &BareJid, id: String, with: &Jid, message: &Message) {
     let mut stanza = Vec::new();
-    if Element::from(message.clone()).write_to(&mut stanza).is_err() {
+    if Element::from(message.clone())
+        .write_to(&mut stanza)
+        .is_err()
+    {
         return;
     }
     let job = Job::Store(Entry {
@@ -239,7 +256,9 @@ pub async fn archive(server: &Server, stanza: Element) -> Element {
         enqueue(server, &recipient, id, &from, &message).await;
     }
     let sender = from.to_bare();
-    if sender != recipient && server.local_user(&sender).is_some() && wants(server, &sender, &to).await
+    if sender != recipient
+        && server.local_user(&sender).is_some()
+        && wants(server, &sender, &to).await
     {
         enqueue(server, &sender, new_id(), &to, &sent).await;
     }
@@ -361,6 +380,12 @@ pub async fn prefs_iq(
             reason: e.to_string(),
         })
     })?;
+    if new.always.len() + new.never.len() > MAX_PREF_JIDS {
+        return Err(Some(Error::MamBadField {
+            field: "prefs".to_owned(),
+            reason: format!("at most {MAX_PREF_JIDS} JIDs"),
+        }));
+    }
     let stored = ArchivePrefs {
         default_mode: mode_name(&new.default_).to_owned(),
         always: new.always.iter().map(|j| j.to_string()).collect(),

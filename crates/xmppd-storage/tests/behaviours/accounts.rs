@@ -98,7 +98,9 @@ async fn fill_everything(ctx: &Ctx, user: User<'_>) {
         never: vec![],
     };
     s.set_archive_prefs(&owner, &prefs).await.unwrap();
-    s.block(user, &["spam@example.test".to_owned()]).await.unwrap();
+    s.block(user, &["spam@example.test".to_owned()])
+        .await
+        .unwrap();
     s.set_privacy_list(user, "l", "<list/>").await.unwrap();
 }
 

@@ -22,7 +22,11 @@ async fn fill(ctx: &Ctx) {
         .map(|n| NewArchived {
             owner: OWNER,
             stanza_id: &ids[n],
-            with: if n % 2 == 0 { "even@example.test" } else { "odd@example.test" },
+            with: if n % 2 == 0 {
+                "even@example.test"
+            } else {
+                "odd@example.test"
+            },
             stored_at: at(1000 + n as u64),
             stanza: &bodies[n],
         })
@@ -51,7 +55,10 @@ pub async fn archive_paging_and_filters(ctx: &Ctx) {
         max,
         ..ArchiveFilter::default()
     };
-    let first = s.archive_page(OWNER, &page(PageFrom::Oldest, 4)).await.unwrap();
+    let first = s
+        .archive_page(OWNER, &page(PageFrom::Oldest, 4))
+        .await
+        .unwrap();
     assert_eq!(ids(&first), ["id0", "id1", "id2", "id3"]);
     assert!(!first.complete);
     assert_eq!(first.items[1].stanza, b"<m1/>");
@@ -63,7 +70,10 @@ pub async fn archive_paging_and_filters(ctx: &Ctx) {
         .unwrap();
     assert_eq!(ids(&next), ["id4", "id5"]);
     assert!(next.complete);
-    let last = s.archive_page(OWNER, &page(PageFrom::Newest, 4)).await.unwrap();
+    let last = s
+        .archive_page(OWNER, &page(PageFrom::Newest, 4))
+        .await
+        .unwrap();
     assert_eq!(ids(&last), ["id2", "id3", "id4", "id5"]);
     assert!(!last.complete);
     let before = s
@@ -82,17 +92,26 @@ pub async fn archive_paging_and_filters(ctx: &Ctx) {
         max: 10,
         ..ArchiveFilter::default()
     };
-    assert_eq!(ids(&s.archive_page(OWNER, &with).await.unwrap()), ["id0", "id2", "id4"]);
+    assert_eq!(
+        ids(&s.archive_page(OWNER, &with).await.unwrap()),
+        ["id0", "id2", "id4"]
+    );
     let window = ArchiveFilter {
         start: Some(at(1002)),
         end: Some(at(1004)),
         max: 10,
         ..ArchiveFilter::default()
     };
-    assert_eq!(ids(&s.archive_page(OWNER, &window).await.unwrap()), ["id2", "id3", "id4"]);
+    assert_eq!(
+        ids(&s.archive_page(OWNER, &window).await.unwrap()),
+        ["id2", "id3", "id4"]
+    );
 
     assert_eq!(s.prune_archive(at(1003)).await.unwrap(), 4);
-    let rest = s.archive_page(OWNER, &page(PageFrom::Oldest, 10)).await.unwrap();
+    let rest = s
+        .archive_page(OWNER, &page(PageFrom::Oldest, 10))
+        .await
+        .unwrap();
     assert_eq!(ids(&rest), ["id3", "id4", "id5"]);
     assert!(rest.complete);
 }
