@@ -50,7 +50,7 @@ pub enum Verdict {
     /// Drop it silently.
     Drop,
     /// Answer the sender with this error.
-    Refuse(StanzaError),
+    Refuse(Box<StanzaError>),
 }
 
 async fn load(server: &Server, bare: &BareJid) -> Arc<Rules> {
@@ -136,20 +136,17 @@ fn effective<'a>(server: &Server, rules: &'a Rules, jid: &Jid) -> Option<&'a Lis
 
 async fn decide(server: &Server, owner: &BareJid, list: &List, other: &Jid, kind: Kind) -> Action {
     let (mut groups, mut subscription) = (Vec::new(), privacy::Subscription::None);
-    if privacy::needs_roster(list) {
-        if let Some(user) = server.local_user(owner) {
-            if let Ok((_, Some(item))) =
-                super::roster::contact(server, user, &other.to_bare()).await
-            {
-                groups = item.groups;
-                subscription = match item.subscription {
-                    StoredSubscription::None => privacy::Subscription::None,
-                    StoredSubscription::To => privacy::Subscription::To,
-                    StoredSubscription::From => privacy::Subscription::From,
-                    StoredSubscription::Both => privacy::Subscription::Both,
-                };
-            }
-        }
+    if privacy::needs_roster(list)
+        && let Some(user) = server.local_user(owner)
+        && let Ok((_, Some(item))) = super::roster::contact(server, user, &other.to_bare()).await
+    {
+        groups = item.groups;
+        subscription = match item.subscription {
+            StoredSubscription::None => privacy::Subscription::None,
+            StoredSubscription::To => privacy::Subscription::To,
+            StoredSubscription::From => privacy::Subscription::From,
+            StoredSubscription::Both => privacy::Subscription::Both,
+        };
     }
     let contact = Contact {
         jid: other,
@@ -189,35 +186,32 @@ pub async fn check(server: &Server, stanza: &Element, to: &Jid) -> Verdict {
             return if is_presence {
                 Verdict::Drop
             } else {
-                Verdict::Refuse(blocking::blocked_error())
+                Verdict::Refuse(Box::new(blocking::blocked_error()))
             };
         }
         if let Some(list) = is_presence
             .then(|| effective(server, &rules, &from))
             .flatten()
+            && decide(server, &sender, list, to, Kind::PresenceOut).await == Action::Deny
         {
-            if decide(server, &sender, list, to, Kind::PresenceOut).await == Action::Deny {
-                return Verdict::Drop;
-            }
+            return Verdict::Drop;
         }
     }
     let rules = load(server, &recipient).await;
     let mut denied = privacy::decide(&rules.blocklist, &unknown(&from), kind_in) == Action::Deny;
-    if !denied {
-        if let Some(list) = effective(server, &rules, to) {
-            denied = decide(server, &recipient, list, &from, kind_in).await == Action::Deny;
-        }
+    if !denied && let Some(list) = effective(server, &rules, to) {
+        denied = decide(server, &recipient, list, &from, kind_in).await == Action::Deny;
     }
     if !denied {
         return Verdict::Pass;
     }
     // XEP-0191 §3.5 / XEP-0016 §2.11: requests get service-unavailable, the rest vanishes.
     if matches!(stanza.attr("type"), Some("get" | "set")) && kind_in == Kind::Iq {
-        Verdict::Refuse(xmppd_modules::stanza_error::make(
+        Verdict::Refuse(Box::new(xmppd_modules::stanza_error::make(
             xmpp_parsers::stanza_error::ErrorType::Cancel,
             xmpp_parsers::stanza_error::DefinedCondition::ServiceUnavailable,
             None,
-        ))
+        )))
     } else {
         Verdict::Drop
     }
@@ -338,19 +332,19 @@ pub async fn privacy_iq(
             .map(|l| Some(privacy::list_answer(l)))
             .ok_or(Some(Error::PrivacyUnknownList(name))),
         privacy::Request::SetActive(name) => {
-            if let Some(name) = &name {
-                if rules.list(name).is_none() {
-                    return Err(Some(Error::PrivacyUnknownList(name.clone())));
-                }
+            if let Some(name) = &name
+                && rules.list(name).is_none()
+            {
+                return Err(Some(Error::PrivacyUnknownList(name.clone())));
             }
             session.handle.update_presence(|p| p.privacy_active = name);
             Ok(None)
         }
         privacy::Request::SetDefault(name) => {
-            if let Some(name) = &name {
-                if rules.list(name).is_none() {
-                    return Err(Some(Error::PrivacyUnknownList(name.clone())));
-                }
+            if let Some(name) = &name
+                && rules.list(name).is_none()
+            {
+                return Err(Some(Error::PrivacyUnknownList(name.clone())));
             }
             server
                 .storage

@@ -83,7 +83,7 @@ async fn to_local_account(server: &Arc<Server>, stanza: Element, to: Jid) {
         super::blocking::Verdict::Pass => {}
         super::blocking::Verdict::Drop => return,
         super::blocking::Verdict::Refuse(error) => {
-            if let Some(reply) = stanza_error::bounce(&stanza, error) {
+            if let Some(reply) = stanza_error::bounce(&stanza, *error) {
                 route(server, reply).await;
             }
             return;

@@ -125,7 +125,7 @@ async fn for_own_account(server: &Arc<Server>, session: &Session, iq: Iq) -> Opt
         register_logged_in(server, &iq, is_set, payload).await?
     } else if payload.is("query", ns::MAM) && is_set && server.enabled(Module::Mam) {
         // Answered from a task of its own, after the result messages.
-        super::mam::query(server, session, iq, payload);
+        super::mam_query::query(server, session, iq, payload);
         return None;
     } else if payload.is("prefs", ns::MAM) && server.enabled(Module::Mam) {
         super::mam::prefs_iq(server, &bare, is_set, payload).await

@@ -6,22 +6,18 @@
 //! waits until everything queued before it is written, so a client always finds what it
 //! has just received.
 
-use super::{Session, serialise};
 use crate::server::Server;
-use chrono::{DateTime, Utc};
 use jid::{BareJid, Jid};
 use minidom::Element;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, oneshot};
-use xmpp_parsers::iq::Iq;
-use xmpp_parsers::mam::Query;
 use xmpp_parsers::mam_prefs::{DefaultPrefs, Prefs};
 use xmpp_parsers::message::Message;
 use xmppd_config::{ArchiveDefault, Module};
 use xmppd_modules::{Error, xep0313_mam as rules};
-use xmppd_storage::{Archive, ArchiveFilter, ArchivePrefs, NewArchived, PageFrom};
+use xmppd_storage::{Archive, ArchivePrefs, NewArchived};
 
 /// Messages waiting for the writer; when full, delivery waits for room (nothing is dropped).
 const QUEUE: usize = 4096;
@@ -29,12 +25,14 @@ const QUEUE: usize = 4096;
 const BATCH: usize = 256;
 /// Preference sets kept in memory before the cache starts over.
 const PREFS_CACHE: usize = 10_000;
+/// Archive queries running at once, server-wide.
+const QUERIES: usize = 64;
 /// JIDs in the always and never lists together.
 const MAX_PREF_JIDS: usize = 1000;
 /// How often retention runs.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-struct Entry {
+pub(super) struct Entry {
     owner: String,
     stanza_id: String,
     with: String,
@@ -42,7 +40,7 @@ struct Entry {
     stanza: Vec<u8>,
 }
 
-enum Job {
+pub(super) enum Job {
     Store(Entry),
     /// Answered once every job queued before it is done.
     Flush(oneshot::Sender<()>),
@@ -51,9 +49,11 @@ enum Job {
 /// The archive writer's queue and the preferences cache, shared by every session.
 #[derive(Debug)]
 pub struct Archiver {
-    tx: mpsc::Sender<Job>,
+    pub(super) tx: mpsc::Sender<Job>,
     rx: Mutex<Option<mpsc::Receiver<Job>>>,
     prefs: Mutex<HashMap<BareJid, Arc<Prefs>>>,
+    pub(super) queries: Arc<tokio::sync::Semaphore>,
+    pub(super) running: Mutex<HashMap<BareJid, usize>>,
 }
 
 impl std::fmt::Debug for Job {
@@ -69,6 +69,8 @@ impl Default for Archiver {
             tx,
             rx: Mutex::new(Some(rx)),
             prefs: Mutex::new(HashMap::new()),
+            queries: Arc::new(tokio::sync::Semaphore::new(QUERIES)),
+            running: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -263,105 +265,6 @@ pub async fn archive(server: &Server, stanza: Element) -> Element {
         enqueue(server, &sender, new_id(), &to, &sent).await;
     }
     message.into()
-}
-
-fn reply(iq: &Iq, answer: Result<Option<Element>, Option<Error>>) -> Element {
-    let mut el: Element = match answer {
-        Ok(payload) => xmppd_modules::iq::result(iq, payload).unwrap_or_else(|| iq.clone()),
-        Err(Some(error)) => super::iq::error_reply(iq, &error),
-        Err(None) => super::iq::internal_error(iq),
-    }
-    .into();
-    if matches!(iq, Iq::Set { to: None, .. } | Iq::Get { to: None, .. }) {
-        super::set_address(&mut el, super::Address::From, None);
-    }
-    el
-}
-
-/// A query of the user's own archive. Runs in a task of its own: the results are queued with
-/// a waiting send, which the session's own task must never do.
-pub fn query(server: &Arc<Server>, session: &Session, iq: Iq, payload: Element) {
-    let server = server.clone();
-    let session = session.clone();
-    tokio::spawn(async move {
-        let answer = run_query(&server, &session, payload).await;
-        if let Some(bytes) = serialise(&reply(&iq, answer)) {
-            session.handle.send_wait(bytes).await;
-        }
-    });
-}
-
-async fn run_query(
-    server: &Server,
-    session: &Session,
-    payload: Element,
-) -> Result<Option<Element>, Option<Error>> {
-    let query = Query::try_from(payload).map_err(|e| Error::ParsePayload {
-        what: "urn:xmpp:mam:2 query",
-        reason: e.to_string(),
-    })?;
-    let query = rules::parse_query(query, server.config.mam.max_page_size.max(1))?;
-    let owner = session.bare();
-    let (done, flushed) = oneshot::channel();
-    if server.mam.tx.send(Job::Flush(done)).await.is_ok() {
-        let _ = flushed.await;
-    }
-    let filter = ArchiveFilter {
-        with: query.with.as_ref().map(|w| w.to_string()),
-        start: query.start.map(SystemTime::from),
-        end: query.end.map(SystemTime::from),
-        page: match query.page.clone() {
-            rules::Page::Oldest => PageFrom::Oldest,
-            rules::Page::Newest => PageFrom::Newest,
-            rules::Page::After(id) => PageFrom::After(id),
-            rules::Page::Before(id) => PageFrom::Before(id),
-        },
-        max: query.max,
-    };
-    let page = match server.storage.archive_page(owner.as_str(), &filter).await {
-        Ok(page) => page,
-        Err(xmppd_storage::StorageError::NotFound { .. }) => {
-            let id = match query.page {
-                rules::Page::After(id) | rules::Page::Before(id) => id,
-                _ => String::new(),
-            };
-            return Err(Some(Error::MamUnknownId(id)));
-        }
-        Err(err) => {
-            tracing::warn!(%err, "reading the archive failed");
-            return Err(None);
-        }
-    };
-    let first = page.items.first().map(|i| i.stanza_id.clone());
-    let last = page.items.last().map(|i| i.stanza_id.clone());
-    let mut items = page.items;
-    if query.flip {
-        items.reverse();
-    }
-    for item in items {
-        let Some(message) = std::str::from_utf8(&item.stanza)
-            .ok()
-            .and_then(|t| t.parse::<Element>().ok())
-            .and_then(|e| Message::try_from(e).ok())
-        else {
-            continue;
-        };
-        let out = rules::result_message(
-            &owner,
-            session.jid(),
-            query.queryid.as_deref(),
-            item.stanza_id,
-            DateTime::<Utc>::from(item.stored_at),
-            message,
-        );
-        let Some(bytes) = serialise(&out.into()) else {
-            continue;
-        };
-        if !session.handle.send_wait(bytes).await {
-            break;
-        }
-    }
-    Ok(Some(rules::fin(page.complete, first, last).into()))
 }
 
 /// `<prefs/>` get and set for the user's own archive.

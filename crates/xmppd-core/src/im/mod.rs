@@ -8,6 +8,7 @@ mod carbons;
 mod deliver;
 mod iq;
 pub mod mam;
+mod mam_query;
 mod presence;
 mod register;
 mod roster;
