@@ -23,6 +23,8 @@ use xmppd_storage::{Archive, ArchivePrefs, NewArchived};
 const QUEUE: usize = 4096;
 /// Messages written per transaction.
 const BATCH: usize = 256;
+/// How long the writer gathers messages before one transaction.
+const GATHER: Duration = Duration::from_millis(50);
 /// Preference sets kept in memory before the cache starts over.
 const PREFS_CACHE: usize = 10_000;
 /// Archive queries running at once, server-wide.
@@ -107,16 +109,26 @@ pub fn start(server: &Arc<Server>) {
 
 async fn writer(storage: xmppd_storage::Storage, mut rx: mpsc::Receiver<Job>) {
     while let Some(job) = rx.recv().await {
+        // Gather for a moment: one transaction per burst instead of one per message keeps the
+        // writer from contending with every offline store for the database lock. A query's
+        // flush ends the gathering at once.
+        let until = tokio::time::Instant::now() + GATHER;
         let mut entries = Vec::new();
         let mut flushes = Vec::new();
         let mut next = Some(job);
         while let Some(job) = next.take() {
             match job {
                 Job::Store(entry) => entries.push(entry),
-                Job::Flush(done) => flushes.push(done),
+                Job::Flush(done) => {
+                    flushes.push(done);
+                    break;
+                }
             }
             if entries.len() < BATCH {
-                next = rx.try_recv().ok();
+                next = tokio::time::timeout_at(until, rx.recv())
+                    .await
+                    .ok()
+                    .flatten();
             }
         }
         if !entries.is_empty() {
