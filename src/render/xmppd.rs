@@ -157,6 +157,7 @@ pub fn config(model: &Model) -> xc::Config {
         modules: model.modules.iter().copied().collect(),
         // The deploy spec has no contact addresses yet.
         contact: None,
+        mam: xc::Mam::default(),
     }
 }
 

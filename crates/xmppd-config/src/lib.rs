@@ -4,6 +4,7 @@
 //! resolves relative paths against the config file's folder. Every struct rejects unknown keys.
 
 mod contact;
+mod archive;
 mod error;
 mod listeners;
 mod modules;
@@ -13,6 +14,7 @@ mod services;
 mod storage;
 
 pub use contact::Contact;
+pub use archive::{ArchiveDefault, Mam};
 pub use error::ConfigError;
 pub use listeners::Listeners;
 pub use modules::Module;
@@ -79,6 +81,9 @@ pub struct Config {
     /// XEP-0157 contact addresses, announced in the server's disco#info.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
+    /// Message archives (XEP-0313): retention and page size.
+    #[serde(default, skip_serializing_if = "Mam::is_default")]
+    pub mam: Mam,
 }
 
 impl Config {

@@ -33,6 +33,10 @@ pub struct PresenceState {
     pub interested: bool,
     /// The client enabled message carbons (XEP-0280).
     pub carbons: bool,
+    /// The client fetched the blocklist, so it gets blocklist pushes (XEP-0191 §3.3).
+    pub blocklist: bool,
+    /// This session's active privacy list (XEP-0016 §3.3), if any.
+    pub privacy_active: Option<String>,
 }
 
 /// A bound session as the router sees it.

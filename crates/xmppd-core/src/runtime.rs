@@ -102,6 +102,7 @@ impl Runtime {
             iterations: config.auth.scram_iterations,
         };
         let server = Arc::new(Server::new(config, storage));
+        crate::im::start_archiver(&server);
         let config = &server.config;
         let mut extra_features = Vec::new();
         if server.enabled(xmppd_config::Module::RosterVersioning) {

@@ -31,6 +31,8 @@ const SERVER_FEATURES: &[(Option<Module>, &str)] = &[
     (Some(Module::Vcard), "vcard-temp"),
     (Some(Module::Offline), "msgoffline"),
     (Some(Module::Carbons), "urn:xmpp:carbons:2"),
+    (Some(Module::Blocking), "urn:xmpp:blocking"),
+    (Some(Module::Privacy), "jabber:iq:privacy"),
     (None, "urn:xmpp:delay"),
     (Some(Module::AdminAdhoc), xmppd_modules::xep0050_adhoc::NS),
     (Some(Module::Search), xmppd_modules::xep0055_search::NS),
@@ -118,6 +120,7 @@ const ACCOUNT_FEATURES: &[(Option<Module>, &str)] = &[
     ),
     (Some(Module::Bookmarks), "urn:xmpp:bookmarks:1#compat"),
     (Some(Module::Pep), "urn:xmpp:pep-vcard-conversion:0"),
+    (Some(Module::Mam), "urn:xmpp:mam:2"),
 ];
 
 fn add_item(disco: &mut Registry, domain: &str, name: &str) {
@@ -138,6 +141,10 @@ pub struct Server {
     pub pep: crate::im::pep::PepState,
     /// Services on their own domains (upload, proxy), see [`crate::components`].
     pub components: crate::components::Components,
+    /// XEP-0313 archive writer queue and preferences cache.
+    pub mam: crate::im::mam::Archiver,
+    /// XEP-0191/XEP-0016 rules of accounts, cached.
+    pub blocks: crate::im::blocking::Blocks,
     hosts: BTreeSet<String>,
     /// The XEP-0045 service, when `[muc]` is configured.
     pub muc: Option<crate::muc::Service>,
@@ -200,6 +207,8 @@ impl Server {
             started: Utc::now(),
             pep: Default::default(),
             components: Default::default(),
+            mam: Default::default(),
+            blocks: Default::default(),
             hosts,
             adhoc: Mutex::new(crate::im::adhoc_sessions()),
             motd_override: RwLock::new(None),

@@ -86,6 +86,32 @@ pub enum Error {
     /// XEP-0030: a node we do not serve.
     #[error("unknown disco node {0:?}")]
     DiscoUnknownNode(String),
+    /// XEP-0313: a query filter field that is malformed (bad JID or date).
+    #[error("archive query field {field:?} is malformed: {reason}")]
+    MamBadField {
+        /// The form field.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// XEP-0313: a query filter field this server does not support.
+    #[error("archive query field {0:?} is not supported")]
+    MamUnsupportedField(String),
+    /// XEP-0059/XEP-0313: the paging id names no archived message.
+    #[error("archived message {0:?} not found")]
+    MamUnknownId(String),
+    /// XEP-0191: a block or unblock item that is not a valid JID, or a block with no item.
+    #[error("blocking request is malformed: {0}")]
+    BlockingBadRequest(String),
+    /// XEP-0016: a malformed privacy list request.
+    #[error("privacy list request is malformed: {0}")]
+    PrivacyBadRequest(String),
+    /// XEP-0016: the named list does not exist.
+    #[error("privacy list {0:?} not found")]
+    PrivacyUnknownList(String),
+    /// XEP-0016: a list that is some session's active list, or the default, cannot be removed.
+    #[error("privacy list {0:?} is in use")]
+    PrivacyListInUse(String),
 }
 
 impl Error {
@@ -126,6 +152,12 @@ impl Error {
             Self::RegisterRemoveUnauthenticated => (T::Auth, C::NotAuthorized),
             Self::DiscoUnknownNode(_) => (T::Cancel, C::ItemNotFound),
             Self::CapsIllFormed(_) => (T::Wait, C::InternalServerError),
+            Self::MamBadField { .. } | Self::BlockingBadRequest(_) | Self::PrivacyBadRequest(_) => {
+                (T::Modify, C::BadRequest)
+            }
+            Self::MamUnsupportedField(_) => (T::Cancel, C::FeatureNotImplemented),
+            Self::MamUnknownId(_) | Self::PrivacyUnknownList(_) => (T::Cancel, C::ItemNotFound),
+            Self::PrivacyListInUse(_) => (T::Cancel, C::Conflict),
         }
     }
 }

@@ -67,6 +67,12 @@ pub mod xep0402_bookmarks;
 pub mod muc;
 // XEP-0363: HTTP File Upload (slot rules and disco).
 pub mod xep0363_upload;
+// XEP-0313: Message Archive Management (+ XEP-0059 paging, XEP-0359 stanza ids).
+pub mod xep0313_mam;
+// XEP-0191: Blocking Command, evaluated by the XEP-0016 engine.
+pub mod xep0191_blocking;
+// XEP-0016: Privacy Lists, the one blocking engine.
+pub mod xep0016_privacy;
 
 // Server texts: message of the day at login.
 pub mod motd;

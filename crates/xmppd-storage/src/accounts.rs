@@ -209,6 +209,8 @@ impl Accounts for Storage {
         if done == 0 {
             return Err(StorageError::NotFound { what: "account" });
         }
+        // The archive is keyed by JID (rooms share it), so no cascade reaches it.
+        crate::Archive::delete_archive(self, &format!("{}@{}", user.username, user.domain)).await?;
         Ok(())
     }
 

@@ -2,8 +2,9 @@
 //!
 //! Presence and routing live in memory; this crate stores accounts and their SCRAM
 //! credentials, rosters (RFC 6121, versioned per XEP-0237), offline stanzas, private XML
-//! (XEP-0049), vCards (XEP-0054), last activity (XEP-0012), PEP nodes and items (XEP-0163) and
-//! persistent MUC rooms (XEP-0045).
+//! (XEP-0049), vCards (XEP-0054), last activity (XEP-0012), PEP nodes and items (XEP-0163),
+//! persistent MUC rooms (XEP-0045), the user directory (XEP-0055), message archives
+//! (XEP-0313), blocklists (XEP-0191) and privacy lists (XEP-0016).
 //!
 //! One [`Storage`] value (cheap to clone, shareable across tokio tasks) implements one trait per
 //! area. It wraps either an embedded SQLite file (the default) or a PostgreSQL pool; the SQL is
@@ -42,6 +43,8 @@ macro_rules! with_pool {
 }
 
 mod accounts;
+mod archive;
+mod blocking;
 mod config;
 mod directory;
 mod error;
@@ -58,6 +61,10 @@ mod storage;
 mod vcard;
 
 pub use accounts::{Accounts, ScramHash, StoredCredential};
+pub use archive::{
+    Archive, ArchiveFilter, ArchivePage, ArchivePrefs, Archived, NewArchived, PageFrom,
+};
+pub use blocking::{Blocking, StoredPrivacyList};
 pub use config::StorageConfig;
 pub use directory::{Directory, Listing};
 pub use error::{Result, StorageError};

@@ -61,6 +61,10 @@ suite!(
     pep::pep_max_items_and_retract,
     rooms::rooms_save_load_delete,
     directory::directory_listing_search_and_cascade,
+    archive::archive_paging_and_filters,
+    archive::archive_prefs_and_account_removal,
+    blocking::blocklist_block_unblock,
+    blocking::privacy_lists_round_trip,
 );
 
 /// The SQLite file and the folders we create are private to the server's user.

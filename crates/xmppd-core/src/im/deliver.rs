@@ -96,6 +96,16 @@ async fn to_local_account(server: &Arc<Server>, stanza: Element, to: Jid) {
                 tracing::warn!(%err, "looking up an account failed");
                 false
             });
+    match super::blocking::check(server, &stanza, &to).await {
+        super::blocking::Verdict::Pass => {}
+        super::blocking::Verdict::Drop => return,
+        super::blocking::Verdict::Refuse(error) => {
+            if let Some(reply) = stanza_error::bounce(&stanza, *error) {
+                route(server, reply).await;
+            }
+            return;
+        }
+    }
     if stanza.is("presence", ns::DEFAULT_NS) {
         super::presence::to_local_account(server, stanza, &to, &sessions, exists).await;
         return;
@@ -111,7 +121,15 @@ async fn to_local_account(server: &Arc<Server>, stanza: Element, to: Jid) {
         .await;
         return;
     };
-    match delivery::route_local(&to, &kind, exists.then_some(&snapshots[..])) {
+    let decision = delivery::route_local(&to, &kind, exists.then_some(&snapshots[..]));
+    // Archived (and given its stanza id) only when it reaches the account.
+    let stanza = match decision {
+        Decision::DeliverTo(_) | Decision::StoreOffline if stanza.is("message", ns::DEFAULT_NS) => {
+            super::mam::archive(server, stanza).await
+        }
+        _ => stanza,
+    };
+    match decision {
         Decision::DeliverTo(targets) => {
             let Some(bytes) = serialise(&stanza) else {
                 return;

@@ -132,6 +132,18 @@ async fn for_own_account(server: &Arc<Server>, session: &Session, iq: Iq) -> Opt
     } else if payload.is("query", ns::REGISTER) {
         // XEP-0077 §3.2 sends the removal request without `to`: it is about the own account.
         register_logged_in(server, &iq, is_set, payload).await?
+    } else if payload.is("query", ns::MAM) && is_set && server.enabled(Module::Mam) {
+        // Answered from a task of its own, after the result messages.
+        super::mam_query::query(server, session, iq, payload);
+        return None;
+    } else if payload.is("prefs", ns::MAM) && server.enabled(Module::Mam) {
+        super::mam::prefs_iq(server, &bare, is_set, payload).await
+    } else if payload.ns() == ns::BLOCKING && server.enabled(Module::Blocking) {
+        super::blocking::blocking_iq(server, session, is_set, payload).await
+    } else if payload.is("query", xmppd_modules::xep0016_privacy::NS)
+        && server.enabled(Module::Privacy)
+    {
+        super::blocking::privacy_iq(server, session, is_set, payload).await
     } else {
         Err(None)
     };

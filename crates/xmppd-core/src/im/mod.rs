@@ -6,9 +6,12 @@
 mod addresses;
 mod adhoc;
 mod adhoc_accounts;
+pub mod blocking;
 mod carbons;
 mod deliver;
 mod iq;
+pub mod mam;
+mod mam_query;
 pub mod pep;
 mod presence;
 mod register;
@@ -17,6 +20,7 @@ mod search;
 
 pub use adhoc::new_sessions as adhoc_sessions;
 pub use deliver::{deliver_stored_offline, route};
+pub use mam::start as start_archiver;
 pub use presence::go_offline;
 pub use register::register_stranger;
 

@@ -3,8 +3,9 @@
 use std::time::{Duration, SystemTime};
 
 use xmppd_storage::{
-    Accounts, LastActivity, LastLogout, Offline, PepStore, PrivateXml, RosterItem, Rosters,
-    ScramHash, StorageError, StoredCredential, User, VCards,
+    Accounts, Archive, ArchivePrefs, Blocking, LastActivity, LastLogout, NewArchived, Offline,
+    PepStore, PrivateXml, RosterItem, Rosters, ScramHash, StorageError, StoredCredential, User,
+    VCards,
 };
 
 use super::{DOMAIN, new_account};
@@ -102,6 +103,25 @@ async fn fill_everything(ctx: &Ctx, user: User<'_>) {
     xmppd_storage::Directory::set_listing(s, user, Some("listed"))
         .await
         .unwrap();
+    let owner = format!("{}@{}", user.username, user.domain);
+    let archived = NewArchived {
+        owner: &owner,
+        stanza_id: "a1",
+        with: "x@example.test",
+        stored_at: SystemTime::now(),
+        stanza: b"<message/>",
+    };
+    s.archive_messages(&[archived]).await.unwrap();
+    let prefs = ArchivePrefs {
+        default_mode: "always".into(),
+        always: vec![],
+        never: vec![],
+    };
+    s.set_archive_prefs(&owner, &prefs).await.unwrap();
+    s.block(user, &["spam@example.test".to_owned()])
+        .await
+        .unwrap();
+    s.set_privacy_list(user, "l", "<list/>").await.unwrap();
 }
 
 pub async fn account_delete_cascades(ctx: &Ctx) {

@@ -2,6 +2,8 @@
 
 pub mod accounts;
 pub mod directory;
+pub mod archive;
+pub mod blocking;
 pub mod offline;
 pub mod pep;
 pub mod records;

@@ -125,28 +125,43 @@ impl Ctx {
         columns
     }
 
-    /// Rows per table that belong to `user`: every per-user table (one with domain and
-    /// username columns; service tables such as MUC rooms have none).
+    /// Rows per table that belong to `user`: tables keyed by account have domain and username
+    /// columns; archives are keyed by an `owner` JID (rooms share them); service tables such as
+    /// MUC rooms have neither and are skipped.
     pub async fn rows_of(&self, user: User<'_>) -> Vec<(String, i64)> {
         let mut counts = Vec::new();
         let columns = self.columns().await;
+        let owner = format!("{}@{}", user.username, user.domain);
         for table in self.tables().await {
-            if !columns.contains(&format!("{table}.username")) {
+            let by_owner = columns.contains(&format!("{table}.owner"));
+            if !by_owner && !columns.contains(&format!("{table}.username")) {
                 continue;
             }
-            let sql = format!("SELECT COUNT(*) FROM {table} WHERE domain = $1 AND username = $2");
+            let (sql, first, second) = if by_owner {
+                (
+                    format!("SELECT COUNT(*) FROM {table} WHERE owner = $1 AND $2 = $2"),
+                    owner.as_str(),
+                    user.username,
+                )
+            } else {
+                (
+                    format!("SELECT COUNT(*) FROM {table} WHERE domain = $1 AND username = $2"),
+                    user.domain,
+                    user.username,
+                )
+            };
             let count: i64 = match &self.raw {
                 Raw::Sqlite(pool) => {
                     sqlx::query_scalar(AssertSqlSafe(sql))
-                        .bind(user.domain)
-                        .bind(user.username)
+                        .bind(first)
+                        .bind(second)
                         .fetch_one(pool)
                         .await
                 }
                 Raw::Postgres(pool) => {
                     sqlx::query_scalar(AssertSqlSafe(sql))
-                        .bind(user.domain)
-                        .bind(user.username)
+                        .bind(first)
+                        .bind(second)
                         .fetch_one(pool)
                         .await
                 }

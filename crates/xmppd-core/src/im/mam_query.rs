@@ -1,0 +1,176 @@
+//! XEP-0313 archive queries: one task per query, bounded per account and server-wide.
+
+use super::mam::Job;
+use super::{Session, serialise};
+use crate::server::Server;
+use chrono::{DateTime, Utc};
+use jid::BareJid;
+use minidom::Element;
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio::sync::oneshot;
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::mam::Query;
+use xmpp_parsers::message::Message;
+use xmppd_modules::{Error, xep0313_mam as rules};
+use xmppd_storage::{Archive, ArchiveFilter, PageFrom};
+
+/// Archive queries one account may have running at once.
+const QUERIES_PER_ACCOUNT: usize = 2;
+
+/// One account's query in flight, counted until dropped.
+struct Running {
+    server: Arc<Server>,
+    owner: BareJid,
+}
+
+impl Running {
+    fn start(server: &Arc<Server>, owner: BareJid) -> Option<Self> {
+        let mut running = server.mam.running.lock().unwrap_or_else(|e| e.into_inner());
+        let count = running.entry(owner.clone()).or_default();
+        if *count >= QUERIES_PER_ACCOUNT {
+            return None;
+        }
+        *count += 1;
+        Some(Self {
+            server: server.clone(),
+            owner,
+        })
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let mut running = self
+            .server
+            .mam
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = running.get_mut(&self.owner) {
+            *count -= 1;
+            if *count == 0 {
+                running.remove(&self.owner);
+            }
+        }
+    }
+}
+
+fn reply(iq: &Iq, answer: Result<Option<Element>, Option<Error>>) -> Element {
+    let el: Element = match answer {
+        Ok(payload) => xmppd_modules::iq::result(iq, payload).unwrap_or_else(|| iq.clone()),
+        Err(Some(error)) => super::iq::error_reply(iq, &error),
+        Err(None) => super::iq::internal_error(iq),
+    }
+    .into();
+    addressed(iq, el)
+}
+
+/// Answers to a request without `to` come from nowhere (RFC 6120 §8.1.2.1).
+fn addressed(iq: &Iq, mut el: Element) -> Element {
+    if matches!(iq, Iq::Set { to: None, .. } | Iq::Get { to: None, .. }) {
+        super::set_address(&mut el, super::Address::From, None);
+    }
+    el
+}
+
+/// A query of the user's own archive. Runs in a task of its own: the results are queued with
+/// a waiting send, which the session's own task must never do.
+pub fn query(server: &Arc<Server>, session: &Session, iq: Iq, payload: Element) {
+    // A bounded number of queries run at once, per account and server-wide; past it a client
+    // is told to wait, so a flood of queries (or a client that stops reading its results)
+    // cannot pile up tasks or database reads.
+    let running = Running::start(server, session.bare());
+    let permit = server.mam.queries.clone().try_acquire_owned();
+    let (Some(running), Ok(permit)) = (running, permit) else {
+        let busy = super::iq::error_with(
+            &iq,
+            xmpp_parsers::stanza_error::ErrorType::Wait,
+            xmpp_parsers::stanza_error::DefinedCondition::ResourceConstraint,
+        );
+        super::send_element(&session.handle, &addressed(&iq, busy.into()));
+        return;
+    };
+    let server = server.clone();
+    let session = session.clone();
+    tokio::spawn(async move {
+        let _running = (running, permit);
+        let answer = run_query(&server, &session, payload).await;
+        if let Some(bytes) = serialise(&reply(&iq, answer)) {
+            session.handle.send_wait(bytes).await;
+        }
+    });
+}
+
+async fn run_query(
+    server: &Server,
+    session: &Session,
+    payload: Element,
+) -> Result<Option<Element>, Option<Error>> {
+    let query = Query::try_from(payload).map_err(|e| Error::ParsePayload {
+        what: "urn:xmpp:mam:2 query",
+        reason: e.to_string(),
+    })?;
+    let query = rules::parse_query(query, server.config.mam.max_page_size.max(1))?;
+    let owner = session.bare();
+    let (done, flushed) = oneshot::channel();
+    if server.mam.tx.send(Job::Flush(done)).await.is_ok() {
+        let _ = flushed.await;
+    }
+    let filter = ArchiveFilter {
+        with: query.with.as_ref().map(|w| w.to_string()),
+        start: query.start.map(SystemTime::from),
+        end: query.end.map(SystemTime::from),
+        page: match query.page.clone() {
+            rules::Page::Oldest => PageFrom::Oldest,
+            rules::Page::Newest => PageFrom::Newest,
+            rules::Page::After(id) => PageFrom::After(id),
+            rules::Page::Before(id) => PageFrom::Before(id),
+        },
+        max: query.max,
+    };
+    let page = match server.storage.archive_page(owner.as_str(), &filter).await {
+        Ok(page) => page,
+        Err(xmppd_storage::StorageError::NotFound { .. }) => {
+            let id = match query.page {
+                rules::Page::After(id) | rules::Page::Before(id) => id,
+                _ => String::new(),
+            };
+            return Err(Some(Error::MamUnknownId(id)));
+        }
+        Err(err) => {
+            tracing::warn!(%err, "reading the archive failed");
+            return Err(None);
+        }
+    };
+    let first = page.items.first().map(|i| i.stanza_id.clone());
+    let last = page.items.last().map(|i| i.stanza_id.clone());
+    let mut items = page.items;
+    if query.flip {
+        items.reverse();
+    }
+    for item in items {
+        let Some(message) = std::str::from_utf8(&item.stanza)
+            .ok()
+            .and_then(|t| t.parse::<Element>().ok())
+            .and_then(|e| Message::try_from(e).ok())
+        else {
+            continue;
+        };
+        let out = rules::result_message(
+            &owner,
+            session.jid(),
+            query.queryid.as_deref(),
+            item.stanza_id,
+            DateTime::<Utc>::from(item.stored_at),
+            message,
+        );
+        let Some(bytes) = serialise(&out.into()) else {
+            continue;
+        };
+        if !session.handle.send_wait(bytes).await {
+            break;
+        }
+    }
+    Ok(Some(rules::fin(page.complete, first, last).into()))
+}
