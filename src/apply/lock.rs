@@ -43,3 +43,17 @@ pub fn acquire_if_exists(state_dir: &Path) -> Result<Option<Lock>, ApplyError> {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_holder_is_refused_until_the_first_lets_go() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = acquire(dir.path()).expect("first");
+        assert!(matches!(acquire(dir.path()), Err(ApplyError::Locked { .. })));
+        drop(first);
+        acquire(dir.path()).expect("free again");
+    }
+}

@@ -36,6 +36,7 @@ pub async fn apply(
     out: &mut (impl Write + Send),
     colour: bool,
 ) -> Result<Applied, ApplyError> {
+    crate::certs::StateDir::open(&ctx.state_dir)?;
     let _lock = lock::acquire(&ctx.state_dir)?;
     for note in ctx.renew_certificates().await? {
         eprintln!("{note}");
