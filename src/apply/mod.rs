@@ -137,8 +137,6 @@ async fn execute(
             }
         }
         (Kind::Image, _) => ctx.import_image(&change.name).await,
-        // Obtained by `renew_certificates` before the plan was made.
-        (Kind::Certificate, _) => Ok(()),
         (Kind::File, Action::Delete) => files::remove(&run, &change.name),
         (Kind::File, _) => match desired.files.get(&change.name) {
             Some(f) => files::write(&run, &change.name, f),

@@ -30,7 +30,6 @@ pub enum Kind {
     Network,
     Volume,
     Image,
-    Certificate,
     File,
     Container,
     /// Make a running component load its files again (SIGHUP, `nginx -s reload`).
@@ -95,21 +94,34 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
             ));
         }
     }
+    // Before the first certificate exists its files are not desired yet; they are listed anyway
+    // (apply obtains the certificate before it plans), so `plan` and `apply` count the same steps.
+    let mut wanted: std::collections::BTreeMap<&str, Option<&str>> = desired
+        .files
+        .iter()
+        .map(|(p, f)| (p.as_str(), Some(f.hash.as_str())))
+        .collect();
     if !desired.has_certificate {
-        out.push(change(
-            Create,
-            Kind::Certificate,
-            crate::certs::layout::FULLCHAIN,
-            "no certificate yet: obtained before the files are written",
-        ));
+        for path in [
+            crate::render::paths::CERTIFICATE,
+            crate::render::paths::PRIVATE_KEY,
+        ] {
+            wanted.insert(path, None);
+        }
     }
-    for (path, file) in &desired.files {
-        match observed.files.get(path) {
-            None => out.push(change(Create, Kind::File, path, "missing")),
-            Some(h) if *h != file.hash => {
+    for (path, hash) in wanted {
+        match (observed.files.get(path), hash) {
+            (_, None) => out.push(change(
+                Create,
+                Kind::File,
+                path,
+                "no certificate yet: obtained first",
+            )),
+            (None, Some(_)) => out.push(change(Create, Kind::File, path, "missing")),
+            (Some(h), Some(want)) if h != want => {
                 out.push(change(Update, Kind::File, path, "content changed"));
             }
-            Some(_) => {}
+            _ => {}
         }
     }
     let mut started = Vec::new();

@@ -165,3 +165,19 @@ fn json_and_human_output() {
     let want = std::fs::read_to_string(&golden).expect("golden file (UPDATE_GOLDEN=1 writes it)");
     assert_eq!(text, want);
 }
+
+#[test]
+fn before_the_first_certificate_its_files_are_planned_in_the_same_places() {
+    let m = model(27222);
+    let mut without = inputs(&m, "cert");
+    without.tls = None;
+    let fresh = diff(&build(&m, &without), &Observed::default());
+    let with = diff(&quick(), &Observed::default());
+    assert_eq!(summary(&fresh), summary(&with));
+    let key = fresh
+        .changes
+        .iter()
+        .find(|c| c.name == "tls/privkey.pem")
+        .expect("key planned");
+    assert!(key.reason.contains("no certificate yet"), "{}", key.reason);
+}
