@@ -89,8 +89,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
             };
             let options = apply_options(state_dir, &images, 90);
-            let plan =
-                deploy::ops::plan(model, &options, format, &mut std::io::stdout().lock())?;
+            let plan = deploy::ops::plan(model, &options, format, &mut std::io::stdout().lock())?;
             Ok(if detailed_exitcode && !plan.is_empty() {
                 ExitCode::from(2)
             } else {

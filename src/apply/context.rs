@@ -93,9 +93,12 @@ impl Context {
         // The certificate step runs its own runtime for ACME: keep it off this one.
         let result = tokio::task::spawn_blocking(move || {
             let outcome = crate::certs::renew(&model, &options)?;
-            let state = crate::certs::StateDir::open(options.state_dir.as_deref().unwrap_or(
-                std::path::Path::new("."),
-            ))?;
+            let state = crate::certs::StateDir::open(
+                options
+                    .state_dir
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new(".")),
+            )?;
             crate::dh::ensure(&state, model.tls.dh, progress)?;
             Ok::<_, crate::certs::CertsError>(outcome.notes)
         })
@@ -126,8 +129,9 @@ impl Context {
             _ => None,
         };
         let dhparam = match self.model.tls.dh {
-            crate::model::Dh::Generate { bits } => read(&crate::dh::cache_path(bits))?
-                .and_then(|b| String::from_utf8(b).ok()),
+            crate::model::Dh::Generate { bits } => {
+                read(&crate::dh::cache_path(bits))?.and_then(|b| String::from_utf8(b).ok())
+            }
             crate::model::Dh::Ffdhe(_) => None,
         };
         let inputs = Inputs {

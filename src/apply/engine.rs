@@ -20,7 +20,11 @@ use tokio::io::AsyncWriteExt as _;
 
 fn labels(deployment: &str, extra: &[(&str, &str)]) -> HashMap<String, String> {
     let mut l = HashMap::from([(LABEL_DEPLOYMENT.to_owned(), deployment.to_owned())]);
-    l.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    l.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     l
 }
 
@@ -28,7 +32,11 @@ fn step(what: String) -> impl FnOnce(bollard::errors::Error) -> ApplyError {
     move |source| ApplyError::Docker { what, source }
 }
 
-pub async fn create_network(docker: &Docker, deployment: &str, name: &str) -> Result<(), ApplyError> {
+pub async fn create_network(
+    docker: &Docker,
+    deployment: &str,
+    name: &str,
+) -> Result<(), ApplyError> {
     let request = NetworkCreateRequest {
         name: name.to_owned(),
         driver: Some("bridge".to_owned()),
@@ -42,7 +50,11 @@ pub async fn create_network(docker: &Docker, deployment: &str, name: &str) -> Re
     Ok(())
 }
 
-pub async fn create_volume(docker: &Docker, deployment: &str, v: &Volume) -> Result<(), ApplyError> {
+pub async fn create_volume(
+    docker: &Docker,
+    deployment: &str,
+    v: &Volume,
+) -> Result<(), ApplyError> {
     // A bind-backed volume names a state-directory folder (the ACME webroot): the
     // certificate step writes challenges there and nginx serves them.
     let driver_opts = v.bind.as_ref().map(|path| {
@@ -234,16 +246,22 @@ pub async fn exec(
         .await
         .map_err(step(what()))?;
     let mut out = String::new();
-    if let StartExecResults::Attached { mut output, mut input } = docker
+    if let StartExecResults::Attached {
+        mut output,
+        mut input,
+    } = docker
         .start_exec(&created.id, None)
         .await
         .map_err(step(what()))?
     {
         if let Some(bytes) = stdin {
-            input.write_all(bytes).await.map_err(|source| ApplyError::Io {
-                what: what(),
-                source,
-            })?;
+            input
+                .write_all(bytes)
+                .await
+                .map_err(|source| ApplyError::Io {
+                    what: what(),
+                    source,
+                })?;
             input.flush().await.map_err(|source| ApplyError::Io {
                 what: what(),
                 source,
@@ -264,7 +282,11 @@ pub async fn exec(
 
 /// Waits until the container's health check passes; fails when it turns unhealthy, the
 /// container stops, or `timeout` passes.
-pub async fn wait_healthy(docker: &Docker, name: &str, timeout: Duration) -> Result<(), ApplyError> {
+pub async fn wait_healthy(
+    docker: &Docker,
+    name: &str,
+    timeout: Duration,
+) -> Result<(), ApplyError> {
     let start = Instant::now();
     loop {
         let inspect = docker

@@ -52,7 +52,10 @@ mod tests {
     fn a_second_holder_is_refused_until_the_first_lets_go() {
         let dir = tempfile::tempdir().expect("tempdir");
         let first = acquire(dir.path()).expect("first");
-        assert!(matches!(acquire(dir.path()), Err(ApplyError::Locked { .. })));
+        assert!(matches!(
+            acquire(dir.path()),
+            Err(ApplyError::Locked { .. })
+        ));
         drop(first);
         acquire(dir.path()).expect("free again");
     }

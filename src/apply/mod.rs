@@ -117,13 +117,15 @@ async fn execute(
         (Kind::Network, Action::Create) => {
             engine::create_network(docker, &desired.deployment, &change.name).await
         }
-        (Kind::Network, _) => docker
-            .remove_network(&change.name)
-            .await
-            .map_err(|source| ApplyError::Docker {
-                what: format!("removing network {}", change.name),
-                source,
-            }),
+        (Kind::Network, _) => {
+            docker
+                .remove_network(&change.name)
+                .await
+                .map_err(|source| ApplyError::Docker {
+                    what: format!("removing network {}", change.name),
+                    source,
+                })
+        }
         (Kind::Volume, _) => {
             let volume = desired.volumes.iter().find(|v| v.name == change.name);
             match volume {

@@ -137,7 +137,11 @@ pub fn build(model: &Model, inputs: &Inputs) -> Desired {
         add(path, content.clone().into_bytes(), false);
     }
     if let (Some(pem), true) = (&inputs.dhparam, web) {
-        add(crate::render::paths::DHPARAM, pem.clone().into_bytes(), false);
+        add(
+            crate::render::paths::DHPARAM,
+            pem.clone().into_bytes(),
+            false,
+        );
     }
     if let Some(tls) = &inputs.tls {
         add(

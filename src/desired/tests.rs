@@ -66,7 +66,10 @@ fn containers_are_hardened_and_publish_the_spec_ports() {
     assert!(ports(0).contains(&27222), "{:?}", ports(0));
     assert_eq!(ports(1), [27080, 27443]);
     let vols: Vec<&str> = d.volumes.iter().map(|v| v.name.as_str()).collect();
-    assert_eq!(vols, ["t-unit-xmppd-data", "t-unit-uploads", "t-unit-acme-webroot"]);
+    assert_eq!(
+        vols,
+        ["t-unit-xmppd-data", "t-unit-uploads", "t-unit-acme-webroot"]
+    );
     assert_eq!(d.volumes[2].bind, Some(PathBuf::from("/state/webroot")));
     assert!(d.files[crate::render::paths::PRIVATE_KEY].private);
 }

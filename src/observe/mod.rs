@@ -5,9 +5,7 @@
 use crate::desired::{ContainerSpec, Desired, LABEL_CONFIG, LABEL_DEPLOYMENT, RUN_DIR, sha256};
 use crate::images::LABEL_COMPONENT;
 use bollard::Docker;
-use bollard::query_parameters::{
-    ListContainersOptions, ListNetworksOptions, ListVolumesOptions,
-};
+use bollard::query_parameters::{ListContainersOptions, ListNetworksOptions, ListVolumesOptions};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -63,7 +61,10 @@ pub async fn observe(
 ) -> Result<Observed, bollard::errors::Error> {
     let mut observed = docker_objects(docker, &desired.deployment).await?;
     for reference in desired.images.values() {
-        if crate::images::exists(docker, reference).await.unwrap_or(false) {
+        if crate::images::exists(docker, reference)
+            .await
+            .unwrap_or(false)
+        {
             observed.images.insert(reference.clone());
         }
     }

@@ -122,7 +122,10 @@ async fn collect(model: &Model, state_dir: &Path) -> Result<Status, ApplyError> 
         certificate_not_after: cert.as_ref().map(|c| {
             time::OffsetDateTime::from_unix_timestamp(c.not_after)
                 .ok()
-                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
                 .unwrap_or_default()
         }),
         certificate_days_left: cert.as_ref().map(|c| c.days_left(now)),

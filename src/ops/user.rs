@@ -36,7 +36,8 @@ pub fn run(
     .map(str::to_owned)
     .to_vec();
     if action != UserAction::List {
-        let jid = jid.ok_or_else(|| ApplyError::Command(format!("deploy user {sub}: JID missing")))?;
+        let jid =
+            jid.ok_or_else(|| ApplyError::Command(format!("deploy user {sub}: JID missing")))?;
         cmd.push(jid.to_owned());
     }
     let name = container_name(&model.name, XMPPD);

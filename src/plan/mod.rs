@@ -72,7 +72,12 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
     let mut out = Vec::new();
     for c in &observed.containers {
         if !desired.containers.iter().any(|d| d.name == c.name) {
-            out.push(change(Delete, Kind::Container, &c.name, "no longer in the spec"));
+            out.push(change(
+                Delete,
+                Kind::Container,
+                &c.name,
+                "no longer in the spec",
+            ));
         }
     }
     if !observed.networks.contains(&desired.network) {

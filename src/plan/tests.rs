@@ -155,10 +155,14 @@ fn json_and_human_output() {
     assert_eq!(v["changes"][0]["kind"], "network");
     let text = human(&plan, false);
     assert!(text.starts_with("t-unit: "), "{text}");
-    assert!(text.contains("+ container t-unit-xmppd  (missing)"), "{text}");
+    assert!(
+        text.contains("+ container t-unit-xmppd  (missing)"),
+        "{text}"
+    );
     assert!(!text.contains('\x1b'));
     assert!(human(&plan, true).contains("\x1b[32m+"));
-    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/plan/fresh.txt");
+    let golden =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/plan/fresh.txt");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&golden, &text).expect("write golden");
     }
