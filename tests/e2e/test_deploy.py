@@ -151,9 +151,9 @@ async def chat(d: Deployment, accounts: dict[str, str]) -> None:
     alice = await Chatter(d, a, pa).login()
     bob = await Chatter(d, b, pb).login()
     try:
-        for sender, to, body in ((alice, b, "hello bob"), (bob, a, "hello alice")):
-            sender.send_message(mto=f"{to}@{DOMAIN}", mbody=body, mtype="chat")
-            receiver = bob if sender is alice else alice
+        for sender, receiver, body in ((alice, bob, "hello bob"), (bob, alice, "hello alice")):
+            # To the full JID: delivery to the bare JID would race the receiver's presence.
+            sender.send_message(mto=receiver.boundjid.full, mbody=body, mtype="chat")
             msg = await take(receiver.messages, body, WAIT, lambda m, body=body: m["body"] == body)
             assert str(msg["from"].bare) == f"{sender.boundjid.bare}"
     finally:
