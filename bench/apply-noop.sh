@@ -3,11 +3,17 @@
 # hashing the images, reading the engine and diffing. Deploys a copy of the quickstart spec on
 # ports 27xxx under the name bench-noop, times ROUNDS (default 10) applies, then purges it.
 # XMPPD_STATIC_BINARY names a prebuilt static xmppd (else deploy builds one).
+# Usage: bench/apply-noop.sh   (ROUNDS=N, DEPLOY_BIN=PATH optional)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-10}
-cargo build --release --locked -p deploy >/dev/null
-bin=target/release/deploy
+# DEPLOY_BIN names a deploy built earlier; else a release build (what users run).
+if [ -n "${DEPLOY_BIN:-}" ]; then
+  bin=$DEPLOY_BIN
+else
+  cargo build --release --locked -p deploy >/dev/null
+  bin=target/release/deploy
+fi
 work=$(mktemp -d)
 spec=$work/spec.yaml
 sed -e 's/^name: quickstart/name: bench-noop/' -e "s|state_dir: .state/quickstart|state_dir: $work/state|" \
