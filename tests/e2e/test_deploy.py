@@ -268,3 +268,19 @@ def test_killed_apply_converges_and_applies_never_interleave(deployment):
     assert f"+ container {d.name}-nginx" in out, out
     assert d.run("plan", "--detailed-exitcode", str(d.spec)).returncode == 0
     assert sorted(d.containers()) == [f"{d.name}-nginx", f"{d.name}-xmppd"]
+
+
+def test_xmppd_health_probe_answers_only_for_a_running_server(server, tmp_path):
+    """The probe the xmppd container's health check runs: ok against a live server's HTTP
+    listener, a failure when nothing listens there."""
+    from conftest import write_config, xmppd_bin
+
+    live = subprocess.run([str(xmppd_bin()), "health", "-c", str(server.config)],
+                          capture_output=True, text=True, timeout=30)
+    assert live.returncode == 0 and live.stdout.strip() == "ok", live
+    shutil.copytree(server.root / "certs", tmp_path / "certs")
+    idle = write_config(tmp_path, free_port(), free_port(), free_port())
+    dead = subprocess.run([str(xmppd_bin()), "health", "-c", str(idle)],
+                          capture_output=True, text=True, timeout=30)
+    assert dead.returncode != 0, dead
+    assert "connecting to 127.0.0.1" in dead.stderr, dead.stderr
