@@ -31,6 +31,14 @@ echo "==> rustfmt"
 cargo fmt --all --check
 echo "==> clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The static xmppd for the container images is built once here; the image tests and the deploy
+# end-to-end tests reuse it (XMPPD_STATIC_BINARY) instead of building it each.
+if [ -z "${XMPPD_STATIC_BINARY:-}" ]; then
+  echo "==> static xmppd for the container images"
+  RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked \
+    --target x86_64-unknown-linux-gnu -p xmppd --bin xmppd
+  export XMPPD_STATIC_BINARY="$PWD/target/x86_64-unknown-linux-gnu/release/xmppd"
+fi
 echo "==> cargo tests"
 cargo test --workspace --locked
 if compgen -G "tests/e2e/test_*.py" >/dev/null; then

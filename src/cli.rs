@@ -50,6 +50,71 @@ pub enum Command {
     /// Container images, built on this machine (no registry needed).
     #[command(subcommand)]
     Images(ImagesCommand),
+    /// Show what `apply` would change (`+` create, `~` update in place, `±` replace, `-` delete).
+    Plan {
+        /// Spec file.
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = Output::Human)]
+        output: Output,
+        /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        #[command(flatten)]
+        images: ImageArgs,
+    },
+    /// Make the running containers match the spec (a second apply changes nothing).
+    Apply {
+        /// Spec file.
+        file: PathBuf,
+        /// Seconds a container may take to become healthy.
+        #[arg(long, default_value_t = 90)]
+        health_timeout: u64,
+        #[command(flatten)]
+        images: ImageArgs,
+    },
+    /// Containers, health, images, ports, uptime, certificate expiry and xmppd version.
+    Status {
+        /// Spec file.
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = Output::Human)]
+        output: Output,
+    },
+    /// Remove the containers and the network; volumes and state stay unless --purge.
+    Destroy {
+        /// Spec file.
+        file: PathBuf,
+        /// Also remove the volumes (accounts, messages, uploads) and the state directory.
+        #[arg(long)]
+        purge: bool,
+        /// Do not ask before purging (needed for --purge when stdin is not a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Accounts in the running xmppd (passwords are read from stdin).
+    User {
+        #[arg(value_enum)]
+        action: UserAction,
+        /// Spec file.
+        file: PathBuf,
+        /// The account (not for `list`).
+        jid: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UserAction {
+    Add,
+    Passwd,
+    Del,
+    List,
+}
+
+/// Where the xmppd image's binary comes from.
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// Use this static xmppd binary instead of building one with cargo.
+    #[arg(long, value_name = "PATH", env = "XMPPD_STATIC_BINARY")]
+    pub xmppd_binary: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,13 +6,21 @@
 //! -> [`model::Model`] (semantic checks, all at once) -> [`render`] (files).
 //! `deploy certs`: [`certs`] (renewal policy, local CA, ACME, checked files) and [`dh`].
 //! `deploy images build`: [`images`] (xmppd and nginx images with no registry).
+//! `deploy plan|apply`: [`desired`] (model -> desired state, pure) and [`observe`] (the engine
+//! and the state directory, read-only) -> [`plan`] (pure diff) -> [`apply`]; [`ops`] holds the
+//! commands, with `status`, `destroy` and `user`.
 
+pub mod apply;
 pub mod certs;
+pub mod desired;
 pub mod dh;
 pub mod diag;
 pub mod error;
 pub mod images;
 pub mod model;
+pub mod observe;
+pub mod ops;
+pub mod plan;
 pub mod render;
 pub mod schema_check;
 pub mod source;

@@ -4,7 +4,7 @@ mod cli;
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use cli::{CertsArgs, CertsCommand, Cli, Command, DhCommand, ImagesCommand, Output};
+use cli::{CertsArgs, CertsCommand, Cli, Command, DhCommand, ImageArgs, ImagesCommand, Output};
 use deploy::validate::{Validated, validate_file};
 use std::io::{IsTerminal as _, Write as _};
 use std::path::Path;
@@ -73,7 +73,144 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             xmppd_binary,
             workspace,
         }) => images_build(file, xmppd_binary, workspace),
+        Command::Plan {
+            file,
+            output,
+            detailed_exitcode,
+            images,
+        } => {
+            let Some(model) = load(&file)? else {
+                return Ok(ExitCode::FAILURE);
+            };
+            let format = match output {
+                Output::Json => deploy::ops::Format::Json,
+                Output::Human => deploy::ops::Format::Human {
+                    colour: std::io::stdout().is_terminal(),
+                },
+            };
+            let options = apply_options(state_dir, &images, 90);
+            let plan = deploy::ops::plan(model, &options, format, &mut std::io::stdout().lock())?;
+            Ok(if detailed_exitcode && !plan.is_empty() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Apply {
+            file,
+            health_timeout,
+            images,
+        } => {
+            let Some(model) = load(&file)? else {
+                return Ok(ExitCode::FAILURE);
+            };
+            let options = apply_options(state_dir, &images, health_timeout);
+            let colour = std::io::stdout().is_terminal();
+            let plan = deploy::ops::apply(model, &options, colour, &mut std::io::stdout())?;
+            if !plan.is_empty() {
+                println!("applied {} change(s)", plan.changes.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { file, output } => {
+            let Some(model) = load(&file)? else {
+                return Ok(ExitCode::FAILURE);
+            };
+            let format = match output {
+                Output::Json => deploy::ops::Format::Json,
+                Output::Human => deploy::ops::Format::Human { colour: false },
+            };
+            let dir = absolute_state(&model, state_dir)?;
+            deploy::ops::status::status(&model, &dir, format, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Destroy { file, purge, yes } => {
+            let Some(model) = load(&file)? else {
+                return Ok(ExitCode::FAILURE);
+            };
+            let dir = absolute_state(&model, state_dir)?;
+            if purge && !yes && !confirm(&model.name)? {
+                anyhow::bail!("not purging: confirm on a terminal, or pass --yes");
+            }
+            deploy::ops::destroy::destroy(&model, &dir, purge, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { action, file, jid } => {
+            let Some(model) = load(&file)? else {
+                return Ok(ExitCode::FAILURE);
+            };
+            use deploy::ops::user::UserAction as A;
+            let action = match action {
+                cli::UserAction::Add => A::Add,
+                cli::UserAction::Passwd => A::Passwd,
+                cli::UserAction::Del => A::Del,
+                cli::UserAction::List => A::List,
+            };
+            let password = if matches!(action, A::Add | A::Passwd) {
+                if std::io::stdin().is_terminal() {
+                    eprint!("password: ");
+                }
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Some(line)
+            } else {
+                None
+            };
+            let (code, out) =
+                deploy::ops::user::run(&model, action, jid.as_deref(), password.as_deref())?;
+            print!("{out}");
+            Ok(if code == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
     }
+}
+
+/// Validates a spec; prints the diagnostics and returns `None` when it is invalid.
+fn load(file: &Path) -> anyhow::Result<Option<deploy::Model>> {
+    let validated = validate_file(file)?;
+    if validated.model.is_none() || validated.warnings() > 0 {
+        report(file, &validated, Output::Human)?;
+    }
+    Ok(validated.model)
+}
+
+fn apply_options(
+    state_dir: Option<std::path::PathBuf>,
+    images: &ImageArgs,
+    health_timeout: u64,
+) -> deploy::apply::Options {
+    let progress = std::io::stderr().is_terminal();
+    let mut image_options = deploy::images::Options::from_workspace(progress);
+    if let Some(path) = &images.xmppd_binary {
+        image_options.xmppd = deploy::images::XmppdSource::Binary(path.clone());
+    }
+    deploy::apply::Options {
+        state_dir,
+        images: image_options,
+        health_timeout: std::time::Duration::from_secs(health_timeout),
+    }
+}
+
+fn absolute_state(
+    model: &deploy::Model,
+    state_dir: Option<std::path::PathBuf>,
+) -> anyhow::Result<std::path::PathBuf> {
+    let dir = deploy::certs::state_dir(model, state_dir.as_ref());
+    Ok(std::path::absolute(dir)?)
+}
+
+/// Asks on a terminal before deleting data; never says yes without one.
+fn confirm(name: &str) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    eprint!("purge deletes every account, message and upload of `{name}`; type its name: ");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim() == name)
 }
 
 /// `deploy images build [SPEC] [--xmppd-binary PATH | --workspace DIR]`.

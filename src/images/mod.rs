@@ -129,6 +129,36 @@ pub async fn ensure(
 
 /// The xmppd image, from a prebuilt binary or a fresh static build.
 pub async fn ensure_xmppd(docker: &Docker, options: &Options) -> Result<ImageRef, ImagesError> {
+    let prepared = prepare_xmppd(options).await?;
+    import_prepared(docker, prepared, options.progress).await
+}
+
+/// The nginx image, from the host's Debian nginx (installed with apt-get when missing).
+pub async fn ensure_nginx(docker: &Docker, progress: bool) -> Result<ImageRef, ImagesError> {
+    let prepared = prepare_nginx().await?;
+    import_prepared(docker, prepared, progress).await
+}
+
+/// A locally built image as [`ensure`] would import it, computed without the engine: `plan`
+/// knows the tag (so whether the image exists) before anything is imported.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub component: &'static str,
+    repo: &'static str,
+    hash: String,
+    tar: Vec<u8>,
+    changes: Vec<String>,
+}
+
+impl Prepared {
+    /// `repo:tag`, the tag a prefix of the content hash.
+    pub fn reference(&self) -> String {
+        format!("{}:{}", self.repo, &self.hash[..TAG_LEN])
+    }
+}
+
+/// The xmppd root, tarred and hashed (building the binary first when so configured).
+pub async fn prepare_xmppd(options: &Options) -> Result<Prepared, ImagesError> {
     let binary = match &options.xmppd {
         XmppdSource::Binary(path) => path.clone(),
         XmppdSource::Build { workspace } => {
@@ -137,36 +167,76 @@ pub async fn ensure_xmppd(docker: &Docker, options: &Options) -> Result<ImageRef
         }
     };
     let root = blocking(move || xmppd::rootfs(&binary)).await?;
-    import_if_missing(
-        docker,
-        "xmppd",
-        XMPPD_REPO,
-        root,
-        xmppd::changes(),
-        options.progress,
-    )
-    .await
+    prepare_root("xmppd", XMPPD_REPO, root, xmppd::changes()).await
 }
 
-/// The nginx image, from the host's Debian nginx (installed with apt-get when missing).
-pub async fn ensure_nginx(docker: &Docker, progress: bool) -> Result<ImageRef, ImagesError> {
+/// The nginx root, tarred and hashed.
+pub async fn prepare_nginx() -> Result<Prepared, ImagesError> {
     let root = blocking(|| {
         nginx::install_if_missing()?;
         nginx::rootfs()
     })
     .await?;
-    import_if_missing(
-        docker,
-        "nginx",
-        NGINX_REPO,
-        root,
-        nginx::changes(),
-        progress,
-    )
-    .await
+    prepare_root("nginx", NGINX_REPO, root, nginx::changes()).await
 }
 
-async fn upstream(
+async fn prepare_root(
+    component: &'static str,
+    repo: &'static str,
+    root: rootfs::Rootfs,
+    changes: Vec<String>,
+) -> Result<Prepared, ImagesError> {
+    let tar = blocking(move || {
+        root.tar()
+            .map_err(|source| ImagesError::Tar { component, source })
+    })
+    .await?;
+    let hash = rootfs::content_hash(&tar, &changes);
+    Ok(Prepared {
+        component,
+        repo,
+        hash,
+        tar,
+        changes,
+    })
+}
+
+/// Imports a prepared image unless its content-hash tag exists already.
+pub async fn import_prepared(
+    docker: &Docker,
+    prepared: Prepared,
+    progress: bool,
+) -> Result<ImageRef, ImagesError> {
+    let reference = prepared.reference();
+    if exists(docker, &reference).await? {
+        return Ok(ImageRef {
+            reference,
+            outcome: Outcome::Present,
+        });
+    }
+    let Prepared {
+        component,
+        repo,
+        hash,
+        tar,
+        mut changes,
+    } = prepared;
+    changes.push(format!("LABEL {LABEL_CONTENT_HASH}={hash}"));
+    let bar = spinner(
+        progress,
+        format!("importing {reference} ({} KiB)", tar.len() / 1024),
+    );
+    let result = engine::import(docker, component, repo, &hash[..TAG_LEN], changes, tar).await;
+    bar.finish_and_clear();
+    result?;
+    Ok(ImageRef {
+        reference,
+        outcome: Outcome::Built,
+    })
+}
+
+/// Checks that an upstream image the spec names is on the engine.
+pub async fn upstream(
     docker: &Docker,
     component: &'static str,
     reference: &str,
@@ -182,42 +252,6 @@ async fn upstream(
             reference: reference.to_owned(),
         })
     }
-}
-
-async fn import_if_missing(
-    docker: &Docker,
-    component: &'static str,
-    repo: &str,
-    root: rootfs::Rootfs,
-    mut changes: Vec<String>,
-    progress: bool,
-) -> Result<ImageRef, ImagesError> {
-    let tar = blocking(move || {
-        root.tar()
-            .map_err(|source| ImagesError::Tar { component, source })
-    })
-    .await?;
-    let hash = rootfs::content_hash(&tar, &changes);
-    let tag = &hash[..TAG_LEN];
-    let reference = format!("{repo}:{tag}");
-    if exists(docker, &reference).await? {
-        return Ok(ImageRef {
-            reference,
-            outcome: Outcome::Present,
-        });
-    }
-    changes.push(format!("LABEL {LABEL_CONTENT_HASH}={hash}"));
-    let bar = spinner(
-        progress,
-        format!("importing {reference} ({} KiB)", tar.len() / 1024),
-    );
-    let result = engine::import(docker, component, repo, tag, changes, tar).await;
-    bar.finish_and_clear();
-    result?;
-    Ok(ImageRef {
-        reference,
-        outcome: Outcome::Built,
-    })
 }
 
 fn spinner(progress: bool, message: String) -> ProgressBar {

@@ -12,10 +12,11 @@ use std::path::Path;
 pub const BINARY: &str = "/usr/local/bin/xmppd";
 /// Where the rendered config is mounted (render's default `--root` is `/deploy`).
 pub const CONFIG: &str = "/deploy/xmppd/xmppd.toml";
-/// Folders owned by the xmppd user: `/var/lib/xmppd` is the rendered config's `data_dir`;
-/// `/data` is kept for a volume mounted by hand. A named volume mounted on either starts with
-/// this owner, because the engine copies the image folder's owner into an empty volume.
-pub const DATA_DIRS: [&str; 2] = ["/var/lib/xmppd", "/data"];
+/// Folders owned by the xmppd user: `/var/lib/xmppd` is the rendered config's `data_dir`, and
+/// `uploads` in it xmppd's default upload folder; deploy mounts a named volume on each. Such a
+/// volume starts with this owner, because the engine copies the image folder's owner into an
+/// empty volume.
+pub const DATA_DIRS: [&str; 2] = ["/var/lib/xmppd", "/var/lib/xmppd/uploads"];
 
 /// The dynamic loader's path appears in every dynamically linked x86-64 executable
 /// (`PT_INTERP`); a static-pie has none.

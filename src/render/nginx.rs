@@ -97,9 +97,9 @@ pub fn render(model: &Model, root: &Path) -> String {
         model.name
     ));
     c.line("worker_processes auto;");
-    // Writable runtime paths sit beside this file: nginx creates only the last folder of a
-    // temp path, and `nginx -t` as root insists on them.
-    c.line(&format!("pid {r}/nginx/nginx.pid;"));
+    // Writable runtime paths live in /tmp (a tmpfs in the container; the root filesystem and
+    // the rendered tree are read-only): nginx creates only the last folder of a temp path.
+    c.line("pid /tmp/nginx.pid;");
     c.line("error_log stderr warn;");
     c.blank();
     c.open("events");
@@ -121,7 +121,7 @@ pub fn render(model: &Model, root: &Path) -> String {
         ("uwsgi", "uwsgi"),
         ("scgi", "scgi"),
     ] {
-        c.line(&format!("{kind}_temp_path {r}/nginx/{dir}_temp;"));
+        c.line(&format!("{kind}_temp_path /tmp/{dir}_temp;"));
     }
     if model.logging.client_ips {
         c.line("log_format deploy '$remote_addr [$time_iso8601] \"$request\" $status $body_bytes_sent';");

@@ -52,6 +52,11 @@ enum Command {
     },
     /// Print version, build and supported protocols.
     About,
+    /// Health probe for containers: exit 0 when the running server answers on its listeners.
+    Health {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -62,6 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Deluser { config, jid } => crate::users::delete(&config, &jid),
         Command::Users { config } => crate::users::list(&config),
         Command::Check { config } => crate::check::run(&config),
+        Command::Health { config } => crate::health::run(&config),
         Command::About => {
             print!("{}", about());
             Ok(ExitCode::SUCCESS)

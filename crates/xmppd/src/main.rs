@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod health;
 mod serve;
 mod users;
 
