@@ -3,8 +3,8 @@
 //! `deploy` renders it through these types; `xmppd` loads it with [`Config::load`], which also
 //! resolves relative paths against the config file's folder. Every struct rejects unknown keys.
 
-mod contact;
 mod archive;
+mod contact;
 mod error;
 mod listeners;
 mod modules;
@@ -13,8 +13,8 @@ mod server;
 mod services;
 mod storage;
 
-pub use contact::Contact;
 pub use archive::{ArchiveDefault, Mam};
+pub use contact::Contact;
 pub use error::ConfigError;
 pub use listeners::Listeners;
 pub use modules::Module;

@@ -1,9 +1,9 @@
 //! The storage behaviours, each written once as `async fn(&Ctx)` and run on every backend.
 
 pub mod accounts;
-pub mod directory;
 pub mod archive;
 pub mod blocking;
+pub mod directory;
 pub mod offline;
 pub mod pep;
 pub mod records;
