@@ -223,7 +223,8 @@ pub fn render(model: &Model, root: &Path) -> String {
         c.close();
     }
     if model.registration.web {
-        c.open("location /register/");
+        // xmppd serves the form and its submission at exactly this path.
+        c.open("location = /register");
         proxy_common(&mut c);
         c.close();
     }

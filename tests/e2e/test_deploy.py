@@ -18,6 +18,7 @@ import socket
 import ssl
 import subprocess
 import uuid
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -173,7 +174,61 @@ def host_meta(d: Deployment) -> str:
     return data.decode()
 
 
+async def websocket_chat(d: Deployment, accounts: dict[str, str]) -> None:
+    """alice logs in over RFC 7395 WebSocket through nginx (wss, the deployment's CA, SCRAM) and
+    exchanges a message each way with bob on c2s."""
+    import websockets.asyncio.client
+
+    from framed_client import FRAMING_NS, WebSocketClient
+    from raw_stream import BIND_NS, STREAM_NS, q
+
+    (a, pa), (b, pb) = accounts.items()
+    ctx = ssl.create_default_context(cafile=str(d.ca))
+    # The URL names the deployment's domain (Host header and SNI); TCP goes to loopback.
+    url = f"wss://{DOMAIN}:{d.ports['https']}/xmpp-websocket"
+    ws = await websockets.asyncio.client.connect(url, subprotocols=["xmpp"], ssl=ctx,
+                                                 host="127.0.0.1", open_timeout=WAIT)
+    client = WebSocketClient(ws)
+
+    async def open_stream() -> ET.Element:
+        await client.send(f"<open xmlns='{FRAMING_NS}' to='{DOMAIN}' version='1.0'/>")
+        opened = await client.next(WAIT)
+        assert opened.tag == q(FRAMING_NS, "open") and opened.get("from") == DOMAIN, opened.attrib
+        features = await client.next(WAIT)
+        assert features.tag == q(STREAM_NS, "features"), features.tag
+        return features
+
+    bob = await Chatter(d, b, pb).login()
+    try:
+        await open_stream()
+        await client.scram(a, pa)
+        assert (await open_stream()).find(q(BIND_NS, "bind")) is not None
+        await client.send(f"<iq xmlns='jabber:client' type='set' id='b1'><bind xmlns='{BIND_NS}'>"
+                          "<resource>ws</resource></bind></iq>")
+        bound = await client.next(WAIT)
+        assert bound.get("type") == "result", ET.tostring(bound)
+        await client.send("<presence xmlns='jabber:client'/>")
+        await client.send(f"<message xmlns='jabber:client' type='chat' to='{bob.boundjid.full}'>"
+                          "<body>hello over websocket</body></message>")
+        msg = await take(bob.messages, "the WebSocket message", WAIT,
+                         lambda m: m["body"] == "hello over websocket")
+        assert str(msg["from"]) == f"{a}@{DOMAIN}/ws"
+        bob.send_message(mto=f"{a}@{DOMAIN}/ws", mbody="hello back", mtype="chat")
+        while True:
+            got = await client.next(WAIT)
+            if got.tag == "{jabber:client}message" and got.findtext("{jabber:client}body") == "hello back":
+                break
+    finally:
+        await ws.close()
+        await bob.close()
+
+
 ACCOUNTS = {"alice": "alice-deploy-pw-1", "bob": "bob-deploy-pw-22"}
+
+
+@run
+async def _websocket_chat(d, accounts):
+    await websocket_chat(d, accounts)
 
 
 @run
@@ -204,6 +259,7 @@ def test_quickstart_lifecycle(deployment):
     listed = d.run("user", "list", str(d.spec)).stdout
     assert f"alice@{DOMAIN}" in listed and f"bob@{DOMAIN}" in listed, listed
     _chat(d, ACCOUNTS)
+    _websocket_chat(d, ACCOUNTS)
     assert "<XRD" in host_meta(d)
 
     status = json.loads(d.run("status", "--output", "json", str(d.spec)).stdout)

@@ -140,18 +140,19 @@ def test_more_offline_messages_than_an_outbox_holds_all_arrive(own_server):
     sender = logged_in(server, "alice", "sender")
     for i in range(count):
         sender.send(f"<message to='bob@example.test' type='chat'><body>offline {i}</body></message>")
-    # A round trip after the burst: every message before it has been stored.
+    # A round trip after the burst: every message before it has been stored. Storing (and
+    # archiving) 1,200 messages one by one takes seconds on a loaded 2-core machine.
     sender.send(f"<iq type='get' id='stored' to='{DOMAIN}'><ping xmlns='urn:xmpp:ping'/></iq>")
-    reply = sender.next()
+    reply = sender.next(timeout=60)
     while reply.get("id") != "stored":
-        reply = sender.next()
+        reply = sender.next(timeout=60)
     sender.close()
 
     bob = logged_in(server, "bob", "back")
     bob.send("<presence/>")
     bodies = []
     while len(bodies) < count:
-        element = bob.next()
+        element = bob.next(timeout=60)
         body = element.findtext("{jabber:client}body")
         if body is not None and body.startswith("offline "):
             bodies.append(body)

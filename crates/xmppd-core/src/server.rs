@@ -146,6 +146,8 @@ pub struct Server {
     /// XEP-0191/XEP-0016 rules of accounts, cached.
     pub blocks: crate::im::blocking::Blocks,
     hosts: BTreeSet<String>,
+    /// Orders offline stores against offline fetches per account.
+    pub offline_gate: crate::im::OfflineGate,
     /// The XEP-0045 service, when `[muc]` is configured.
     pub muc: Option<crate::muc::Service>,
     /// XEP-0050 sessions of admin commands in progress.
@@ -210,6 +212,7 @@ impl Server {
             mam: Default::default(),
             blocks: Default::default(),
             hosts,
+            offline_gate: Default::default(),
             adhoc: Mutex::new(crate::im::adhoc_sessions()),
             motd_override: RwLock::new(None),
         }

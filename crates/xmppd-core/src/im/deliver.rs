@@ -130,23 +130,44 @@ async fn to_local_account(server: &Arc<Server>, stanza: Element, to: Jid) {
         _ => stanza,
     };
     match decision {
-        Decision::DeliverTo(targets) => {
-            let Some(bytes) = serialise(&stanza) else {
-                return;
-            };
-            for target in &targets {
-                if let Some(session) = sessions.iter().find(|s| &s.jid == target) {
-                    session.send(bytes.clone());
+        Decision::DeliverTo(targets) => deliver_to(server, &bare, &sessions, &targets, &stanza),
+        Decision::StoreOffline => {
+            let _gate = server.offline_gate.lock(&bare).await;
+            // The recipient may have come online since the decision, and fetched its offline
+            // store already: decide again under the gate (see `offline_gate.rs`).
+            let sessions = server.router.sessions(&bare);
+            let snapshots: Vec<ResourceSnapshot> = sessions.iter().map(|s| s.snapshot()).collect();
+            match delivery::route_local(&to, &kind, Some(&snapshots[..])) {
+                Decision::DeliverTo(targets) => {
+                    deliver_to(server, &bare, &sessions, &targets, &stanza);
                 }
-            }
-            if stanza.is("message", ns::DEFAULT_NS) {
-                super::carbons::copy_received(server, &bare, &sessions, &targets, &stanza);
+                _ => store_offline(server, stanza, user).await,
             }
         }
-        Decision::StoreOffline => store_offline(server, stanza, user).await,
         Decision::HandleOnBehalf => super::iq::on_behalf_of_account(server, stanza, bare).await,
         Decision::Error(type_, condition) => bounce(server, &stanza, type_, condition).await,
         Decision::Drop => {}
+    }
+}
+
+/// Queues one serialisation of `stanza` on each target session, plus carbon copies.
+fn deliver_to(
+    server: &Arc<Server>,
+    bare: &jid::BareJid,
+    sessions: &[Arc<crate::router::SessionHandle>],
+    targets: &[jid::FullJid],
+    stanza: &Element,
+) {
+    let Some(bytes) = serialise(stanza) else {
+        return;
+    };
+    for target in targets {
+        if let Some(session) = sessions.iter().find(|s| &s.jid == target) {
+            session.send(bytes.clone());
+        }
+    }
+    if stanza.is("message", ns::DEFAULT_NS) {
+        super::carbons::copy_received(server, bare, sessions, targets, stanza);
     }
 }
 
@@ -188,7 +209,11 @@ pub async fn deliver_stored_offline(server: &Arc<Server>, session: &Session) {
     };
     let domain = Jid::from(jid::BareJid::from_parts(None, bare.domain()));
     loop {
-        let batch = match server.storage.fetch_offline(user, OFFLINE_BATCH).await {
+        let fetched = {
+            let _gate = server.offline_gate.lock(&bare).await;
+            server.storage.fetch_offline(user, OFFLINE_BATCH).await
+        };
+        let batch = match fetched {
             Ok(batch) if !batch.is_empty() => batch,
             Ok(_) => return,
             Err(err) => {

@@ -12,6 +12,7 @@ mod deliver;
 mod iq;
 pub mod mam;
 mod mam_query;
+mod offline_gate;
 pub mod pep;
 mod presence;
 mod register;
@@ -20,6 +21,7 @@ mod search;
 
 pub use adhoc::new_sessions as adhoc_sessions;
 pub use deliver::{deliver_stored_offline, route};
+pub use offline_gate::OfflineGate;
 pub use mam::start as start_archiver;
 pub use presence::go_offline;
 pub use register::register_stranger;
