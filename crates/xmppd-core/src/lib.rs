@@ -9,6 +9,7 @@ pub mod im;
 pub mod router;
 pub mod runtime;
 pub mod server;
+pub mod sm;
 pub mod throttle;
 pub mod tls;
 

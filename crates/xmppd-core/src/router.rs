@@ -42,6 +42,8 @@ pub struct SessionHandle {
     pub jid: FullJid,
     outbox: mpsc::Sender<Outgoing>,
     pub presence: Mutex<PresenceState>,
+    /// XEP-0198 is on: messages this session cannot take go to offline storage.
+    pub sm_enabled: std::sync::atomic::AtomicBool,
 }
 
 impl SessionHandle {
@@ -125,6 +127,7 @@ impl Router {
             jid,
             outbox,
             presence: Mutex::new(PresenceState::default()),
+            sm_enabled: Default::default(),
         });
         let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
         let sessions = users.entry(bare).or_default();

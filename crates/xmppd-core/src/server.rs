@@ -28,6 +28,7 @@ const SERVER_FEATURES: &[(Option<Module>, &str)] = &[
     (Some(Module::Vcard), "vcard-temp"),
     (Some(Module::Offline), "msgoffline"),
     (Some(Module::Carbons), "urn:xmpp:carbons:2"),
+    (Some(Module::StreamManagement), "urn:xmpp:sm:3"),
     (None, "urn:xmpp:delay"),
 ];
 
@@ -45,6 +46,8 @@ pub struct Server {
     pub router: Router,
     pub disco: Registry,
     pub started: DateTime<Utc>,
+    /// XEP-0198 sessions that may be resumed.
+    pub sm: crate::sm::Registry,
     hosts: BTreeSet<String>,
 }
 
@@ -72,6 +75,7 @@ impl Server {
             router: Router::new(),
             disco,
             started: Utc::now(),
+            sm: Default::default(),
             hosts,
         }
     }

@@ -99,13 +99,19 @@ async fn to_local_account(server: &Arc<Server>, stanza: Element, to: Jid) {
             let Some(bytes) = serialise(&stanza) else {
                 return;
             };
+            let mut undelivered = false;
             for target in &targets {
                 if let Some(session) = sessions.iter().find(|s| &s.jid == target) {
-                    session.send(bytes.clone());
+                    // XEP-0198 sessions must not lose messages: a full outbox means offline.
+                    undelivered |= !session.send(bytes.clone())
+                        && session.sm_enabled.load(std::sync::atomic::Ordering::Relaxed);
                 }
             }
             if stanza.is("message", ns::DEFAULT_NS) {
                 super::carbons::copy_received(server, &bare, &sessions, &targets, &stanza);
+                if undelivered {
+                    store_offline(server, stanza, user).await;
+                }
             }
         }
         Decision::StoreOffline => store_offline(server, stanza, user).await,
@@ -115,7 +121,7 @@ async fn to_local_account(server: &Arc<Server>, stanza: Element, to: Jid) {
     }
 }
 
-async fn store_offline(server: &Arc<Server>, stanza: Element, user: xmppd_storage::User<'_>) {
+pub(crate) async fn store_offline(server: &Arc<Server>, stanza: Element, user: xmppd_storage::User<'_>) {
     let Ok(message) = Message::try_from(stanza.clone()) else {
         return;
     };

@@ -11,6 +11,7 @@ mod register;
 mod roster;
 
 pub use deliver::{deliver_stored_offline, route};
+pub(crate) use deliver::store_offline;
 pub use presence::go_offline;
 pub use register::register_stranger;
 
