@@ -276,3 +276,48 @@ def test_clean_close_sends_unacked_messages_offline(server):
         back.stream.close()
     finally:
         writer.close()
+
+
+def test_a_full_outbox_sends_messages_offline(server):
+    """While a session is detached nobody drains its outbox (512 stanzas); what does not fit
+    goes to offline storage instead of being dropped."""
+    server.new_account("sm-full")
+    server.new_account("sm-flood")
+    target = "sm-full@example.test/full"
+    full = SmStream(logged_in(server, "sm-full", "full"))
+    flood = logged_in(server, "sm-flood", "f")
+    total = 600
+    try:
+        full.stream.send("<presence/>")
+        previd = full.enable().get("id")
+        full.stream.close()
+        for n in range(total):
+            chat(flood, target, f"m{n}")
+        # A round trip: every message above was routed before the answer.
+        flood.send("<iq type='get' id='sync' to='example.test'><ping xmlns='urn:xmpp:ping'/></iq>")
+        while flood.next().get("id") != "sync":
+            pass
+
+        again = authenticated(server, "sm-full")
+        again.send(f"<resume xmlns='{SM}' previd='{previd}' h='0'/>")
+        resumed = SmStream(again)
+        assert resumed.next().tag == q(SM, "resumed")
+        chat(flood, target, "marker")
+        received = []
+        while not received or received[-1] != "marker":
+            element = resumed.next()
+            if element.tag == q(CLIENT, "message"):
+                received.append(element.findtext(q(CLIENT, "body")))
+        # The outbox held 512 (plus what was written before the cut was noticed, resent).
+        kept = len(received) - 1
+        assert 512 <= kept < total, kept
+        assert received[:-1] == [f"m{n}" for n in range(kept)]
+
+        laptop = SmStream(logged_in(server, "sm-full", "laptop"))
+        laptop.stream.send("<presence/>")
+        for n in range(kept, total):
+            assert laptop.message(f"m{n}").find(q("urn:xmpp:delay", "delay")) is not None
+        laptop.stream.close()
+        again.close()
+    finally:
+        flood.close()
