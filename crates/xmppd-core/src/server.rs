@@ -28,7 +28,6 @@ const SERVER_FEATURES: &[(Option<Module>, &str)] = &[
     (Some(Module::Vcard), "vcard-temp"),
     (Some(Module::Offline), "msgoffline"),
     (Some(Module::Carbons), "urn:xmpp:carbons:2"),
-    (Some(Module::StreamManagement), "urn:xmpp:sm:3"),
     (None, "urn:xmpp:delay"),
 ];
 

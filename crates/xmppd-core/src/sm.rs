@@ -312,9 +312,10 @@ mod tests {
 
     #[test]
     fn carbon_copies_are_recognised() {
-        let copy: Element = "<message xmlns='jabber:client'><received xmlns='urn:xmpp:carbons:2'/></message>"
-            .parse()
-            .unwrap();
+        let copy: Element =
+            "<message xmlns='jabber:client'><received xmlns='urn:xmpp:carbons:2'/></message>"
+                .parse()
+                .unwrap();
         let plain: Element = "<message xmlns='jabber:client'><body>x</body></message>"
             .parse()
             .unwrap();

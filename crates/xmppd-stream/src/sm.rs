@@ -278,10 +278,7 @@ mod tests {
         // A stale (lower) count changes nothing.
         out.ack(1).unwrap();
         assert_eq!(out.unacked_len(), 3);
-        assert_eq!(
-            out.ack(6),
-            Err(SmError::HandledTooHigh { h: 6, sent: 5 })
-        );
+        assert_eq!(out.ack(6), Err(SmError::HandledTooHigh { h: 6, sent: 5 }));
         assert_eq!(out.resume(3).unwrap(), vec![3, 4]);
         assert_eq!(out.sent_count(), 3);
         assert_eq!(out.unacked_len(), 0);

@@ -114,7 +114,13 @@ impl Connection {
                 .write_element(&sm::failed(Condition::UnexpectedRequest, None))
                 .await;
         };
-        let limit = self.runtime.server.config.limits.sm_resume_timeout_secs.max(1);
+        let limit = self
+            .runtime
+            .server
+            .config
+            .limits
+            .sm_resume_timeout_secs
+            .max(1);
         let timeout = client_max.map_or(limit, |m| m.clamp(1, limit));
         let id = resume
             .then(xmppd_stream::writer::new_stream_id)

@@ -104,7 +104,9 @@ async fn to_local_account(server: &Arc<Server>, stanza: Element, to: Jid) {
                 if let Some(session) = sessions.iter().find(|s| &s.jid == target) {
                     // XEP-0198 sessions must not lose messages: a full outbox means offline.
                     undelivered |= !session.send(bytes.clone())
-                        && session.sm_enabled.load(std::sync::atomic::Ordering::Relaxed);
+                        && session
+                            .sm_enabled
+                            .load(std::sync::atomic::Ordering::Relaxed);
                 }
             }
             if stanza.is("message", ns::DEFAULT_NS) {
@@ -121,7 +123,11 @@ async fn to_local_account(server: &Arc<Server>, stanza: Element, to: Jid) {
     }
 }
 
-pub(crate) async fn store_offline(server: &Arc<Server>, stanza: Element, user: xmppd_storage::User<'_>) {
+pub(crate) async fn store_offline(
+    server: &Arc<Server>,
+    stanza: Element,
+    user: xmppd_storage::User<'_>,
+) {
     let Ok(message) = Message::try_from(stanza.clone()) else {
         return;
     };

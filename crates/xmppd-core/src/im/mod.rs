@@ -10,8 +10,8 @@ mod presence;
 mod register;
 mod roster;
 
-pub use deliver::{deliver_stored_offline, route};
 pub(crate) use deliver::store_offline;
+pub use deliver::{deliver_stored_offline, route};
 pub use presence::go_offline;
 pub use register::register_stranger;
 
