@@ -2,7 +2,8 @@
 //!
 //! Presence and routing live in memory; this crate stores accounts and their SCRAM
 //! credentials, rosters (RFC 6121, versioned per XEP-0237), offline stanzas, private XML
-//! (XEP-0049), vCards (XEP-0054) and last activity (XEP-0012).
+//! (XEP-0049), vCards (XEP-0054), last activity (XEP-0012) and push registrations
+//! (XEP-0357).
 //!
 //! One [`Storage`] value (cheap to clone, shareable across tokio tasks) implements one trait per
 //! area. It wraps either an embedded SQLite file (the default) or a PostgreSQL pool; the SQL is
@@ -48,6 +49,7 @@ mod offline;
 mod pending;
 mod postgres;
 mod private;
+mod push;
 mod roster;
 mod sqlite;
 mod storage;
@@ -60,6 +62,7 @@ pub use last::{LastActivity, LastLogout};
 pub use offline::{Offline, OfflineId, OfflineMessage};
 pub use pending::PendingIn;
 pub use private::PrivateXml;
+pub use push::{PushEnabled, PushRegistration, Pushes};
 pub use roster::{
     Roster, RosterChange, RosterDelta, RosterItem, RosterVersion, Rosters, Subscription,
 };

@@ -57,6 +57,7 @@ suite!(
     records::vcard_round_trip,
     records::last_activity_round_trip,
     records::migrations_idempotent_on_reopen,
+    push::push_enable_limit_disable,
 );
 
 /// The SQLite file and the folders we create are private to the server's user.

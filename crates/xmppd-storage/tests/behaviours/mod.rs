@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod offline;
+pub mod push;
 pub mod records;
 pub mod roster;
 
