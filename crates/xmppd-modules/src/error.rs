@@ -86,6 +86,20 @@ pub enum Error {
     /// XEP-0030: a node we do not serve.
     #[error("unknown disco node {0:?}")]
     DiscoUnknownNode(String),
+    /// XEP-0357 §5: enabling push needs the app server's node.
+    #[error("push enable without a node")]
+    PushMissingNode,
+    /// XEP-0357: a publish-options form bigger than the server keeps.
+    #[error("push publish-options form is {len} bytes, the limit is {max}")]
+    PushFormTooLarge {
+        /// Serialised size in bytes.
+        len: usize,
+        /// The limit in bytes.
+        max: usize,
+    },
+    /// XEP-0357: the account has as many push registrations as it may.
+    #[error("the account has {0} push registrations already")]
+    PushTooMany(u32),
 }
 
 impl Error {
@@ -126,6 +140,9 @@ impl Error {
             Self::RegisterRemoveUnauthenticated => (T::Auth, C::NotAuthorized),
             Self::DiscoUnknownNode(_) => (T::Cancel, C::ItemNotFound),
             Self::CapsIllFormed(_) => (T::Wait, C::InternalServerError),
+            Self::PushMissingNode => (T::Modify, C::BadRequest),
+            Self::PushFormTooLarge { .. } => (T::Modify, C::NotAcceptable),
+            Self::PushTooMany(_) => (T::Wait, C::ResourceConstraint),
         }
     }
 }

@@ -42,6 +42,8 @@ pub mod xep0202_time;
 pub mod xep0280_carbons;
 // XEP-0352: Client State Indication.
 pub mod xep0352_csi;
+// XEP-0357: Push Notifications.
+pub mod xep0357_push;
 
 // Server texts: message of the day at login.
 pub mod motd;

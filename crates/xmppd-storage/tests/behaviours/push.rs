@@ -20,25 +20,55 @@ pub async fn push_enable_limit_disable(ctx: &Ctx) {
     let other = new_account(ctx, "other").await;
     assert!(s.push_registrations(user).await.unwrap().is_empty());
     let a = reg("push.example", "n1", None);
-    assert_eq!(s.enable_push(user, &a, 2).await.unwrap(), PushEnabled::Stored);
+    assert_eq!(
+        s.enable_push(user, &a, 2).await.unwrap(),
+        PushEnabled::Stored
+    );
     // The same jid and node replaces the form instead of adding a registration.
-    let a2 = reg("push.example", "n1", Some("<x xmlns='jabber:x:data' type='submit'/>"));
-    assert_eq!(s.enable_push(user, &a2, 2).await.unwrap(), PushEnabled::Stored);
+    let a2 = reg(
+        "push.example",
+        "n1",
+        Some("<x xmlns='jabber:x:data' type='submit'/>"),
+    );
+    assert_eq!(
+        s.enable_push(user, &a2, 2).await.unwrap(),
+        PushEnabled::Stored
+    );
     let b = reg("push.example", "n2", None);
-    assert_eq!(s.enable_push(user, &b, 2).await.unwrap(), PushEnabled::Stored);
+    assert_eq!(
+        s.enable_push(user, &b, 2).await.unwrap(),
+        PushEnabled::Stored
+    );
     let c = reg("other.example", "n3", None);
     assert_eq!(
         s.enable_push(user, &c, 2).await.unwrap(),
         PushEnabled::LimitReached
     );
     // Re-enabling an existing one at the limit still works; other accounts are not counted.
-    assert_eq!(s.enable_push(user, &a2, 2).await.unwrap(), PushEnabled::Stored);
-    assert_eq!(s.enable_push(other, &c, 2).await.unwrap(), PushEnabled::Stored);
-    assert_eq!(s.push_registrations(user).await.unwrap(), vec![a2.clone(), b]);
+    assert_eq!(
+        s.enable_push(user, &a2, 2).await.unwrap(),
+        PushEnabled::Stored
+    );
+    assert_eq!(
+        s.enable_push(other, &c, 2).await.unwrap(),
+        PushEnabled::Stored
+    );
+    assert_eq!(
+        s.push_registrations(user).await.unwrap(),
+        vec![a2.clone(), b]
+    );
 
-    assert_eq!(s.disable_push(user, "push.example", Some("n2")).await.unwrap(), 1);
+    assert_eq!(
+        s.disable_push(user, "push.example", Some("n2"))
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(s.push_registrations(user).await.unwrap(), vec![a2]);
-    assert_eq!(s.enable_push(user, &c, 2).await.unwrap(), PushEnabled::Stored);
+    assert_eq!(
+        s.enable_push(user, &c, 2).await.unwrap(),
+        PushEnabled::Stored
+    );
     assert_eq!(s.disable_push(user, "push.example", None).await.unwrap(), 1);
     assert_eq!(s.push_registrations(user).await.unwrap(), vec![c.clone()]);
 
