@@ -44,6 +44,8 @@ pub struct SessionHandle {
     pub presence: Mutex<PresenceState>,
     /// XEP-0198 is on: messages this session cannot take go to offline storage.
     pub sm_enabled: std::sync::atomic::AtomicBool,
+    /// XEP-0198: the connection is gone and the session waits for resumption.
+    pub sm_detached: std::sync::atomic::AtomicBool,
 }
 
 impl SessionHandle {
@@ -128,6 +130,7 @@ impl Router {
             outbox,
             presence: Mutex::new(PresenceState::default()),
             sm_enabled: Default::default(),
+            sm_detached: Default::default(),
         });
         let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
         let sessions = users.entry(bare).or_default();

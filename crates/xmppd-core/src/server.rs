@@ -35,6 +35,7 @@ const SERVER_FEATURES: &[(Option<Module>, &str)] = &[
 const ACCOUNT_FEATURES: &[(Option<Module>, &str)] = &[
     (Some(Module::Vcard), "vcard-temp"),
     (Some(Module::Uptime), "jabber:iq:last"),
+    (Some(Module::Push), "urn:xmpp:push:0"),
 ];
 
 /// Everything sessions share.
@@ -47,6 +48,8 @@ pub struct Server {
     pub started: DateTime<Utc>,
     /// XEP-0198 sessions that may be resumed.
     pub sm: crate::sm::Registry,
+    /// XEP-0357 notifications sent lately, per registration.
+    pub push: crate::im::PushThrottle,
     hosts: BTreeSet<String>,
 }
 
@@ -75,6 +78,7 @@ impl Server {
             disco,
             started: Utc::now(),
             sm: Default::default(),
+            push: Default::default(),
             hosts,
         }
     }

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use jid::BareJid;
 use minidom::Element;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
@@ -111,6 +112,8 @@ impl Registry {
     /// The connection of `detached` dropped: keep it for `timeout`, then end it.
     pub fn detach(server: &Arc<Server>, id: String, detached: Detached, timeout: Duration) {
         let owner = detached.session.bare();
+        let handle = &detached.session.handle;
+        handle.sm_detached.store(true, Ordering::Relaxed);
         let expiry = {
             let server = server.clone();
             let id = id.clone();

@@ -12,7 +12,7 @@ use xmpp_parsers::iq::Iq;
 use xmpp_parsers::ns;
 use xmpp_parsers::pubsub::pubsub::{Item, Publish, PublishOptions};
 use xmpp_parsers::pubsub::{NodeName, PubSub};
-use xmpp_parsers::push::{Disable, Enable, Notification};
+use xmpp_parsers::push::Notification;
 
 use crate::Error;
 
@@ -24,60 +24,59 @@ pub const SUMMARY: &str = "urn:xmpp:push:summary";
 pub enum Request {
     /// Notify `jid` on `node`, sending the serialised publish-options `form` along.
     Enable {
-        jid: BareJid,
+        jid: Jid,
         node: String,
         form: Option<String>,
     },
     /// Stop notifying `jid` on `node`, or on every node when `None`.
-    Disable { jid: BareJid, node: Option<String> },
+    Disable { jid: Jid, node: Option<String> },
 }
 
 /// Parses an `<enable/>` or `<disable/>` (§5, §6). The node is required for enable; the
-/// publish-options form is kept as sent (re-serialised), up to `max_form_bytes`.
+/// publish-options form is kept as sent (re-serialised), up to `max_form_bytes`. The app
+/// server's JID may be a full JID (xmpp-parsers' types only take bare ones): an IQ to an
+/// account's bare JID would be answered by its server instead of reaching a client.
 pub fn parse(payload: Element, max_form_bytes: usize) -> Result<Request, Error> {
-    let malformed = |what: &'static str, err: xso::error::FromElementError| Error::ParsePayload {
-        what,
-        reason: err.to_string(),
-    };
-    if payload.is("enable", ns::PUSH) {
-        let enable = Enable::try_from(payload).map_err(|e| malformed("push enable", e))?;
-        let node = enable
-            .node
-            .filter(|n| !n.is_empty())
-            .ok_or(Error::PushMissingNode)?;
-        let form = match enable.form {
-            Some(form) => {
-                let mut bytes = Vec::new();
-                Element::from(form)
-                    .write_to(&mut bytes)
-                    .map_err(|e| Error::ParsePayload {
-                        what: "push enable",
-                        reason: e.to_string(),
-                    })?;
-                if bytes.len() > max_form_bytes {
-                    return Err(Error::PushFormTooLarge {
-                        len: bytes.len(),
-                        max: max_form_bytes,
-                    });
-                }
-                Some(String::from_utf8_lossy(&bytes).into_owned())
-            }
-            None => None,
-        };
-        Ok(Request::Enable {
-            jid: enable.jid,
-            node,
-            form,
-        })
-    } else if payload.is("disable", ns::PUSH) {
-        let disable = Disable::try_from(payload).map_err(|e| malformed("push disable", e))?;
-        Ok(Request::Disable {
-            jid: disable.jid,
-            node: disable.node.filter(|n| !n.is_empty()),
-        })
-    } else {
-        Err(Error::unexpected_element("urn:xmpp:push:0", &payload))
+    let enable = payload.is("enable", ns::PUSH);
+    if !enable && !payload.is("disable", ns::PUSH) {
+        return Err(Error::unexpected_element("urn:xmpp:push:0", &payload));
     }
+    let what = if enable {
+        "push enable"
+    } else {
+        "push disable"
+    };
+    let malformed = |reason: String| Error::ParsePayload { what, reason };
+    let jid = payload
+        .attr("jid")
+        .ok_or_else(|| malformed("no jid".into()))
+        .and_then(|j| Jid::new(j).map_err(|e| malformed(e.to_string())))?;
+    let node = payload
+        .attr("node")
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned);
+    if !enable {
+        return Ok(Request::Disable { jid, node });
+    }
+    let node = node.ok_or(Error::PushMissingNode)?;
+    let form = match payload.get_child("x", ns::DATA_FORMS) {
+        Some(x) => {
+            // Parsed to refuse garbage, stored as sent.
+            DataForm::try_from(x.clone()).map_err(|e| malformed(e.to_string()))?;
+            let mut bytes = Vec::new();
+            x.write_to(&mut bytes)
+                .map_err(|e| malformed(e.to_string()))?;
+            if bytes.len() > max_form_bytes {
+                return Err(Error::PushFormTooLarge {
+                    len: bytes.len(),
+                    max: max_form_bytes,
+                });
+            }
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        None => None,
+    };
+    Ok(Request::Enable { jid, node, form })
 }
 
 /// What the app server learns about the waiting messages: no body, for privacy (§7).

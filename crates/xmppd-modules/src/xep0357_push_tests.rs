@@ -16,7 +16,7 @@ fn enable_keeps_node_and_form() {
     let Ok(Request::Enable { jid, node, form }) = parse(payload, 4096) else {
         panic!("enable expected");
     };
-    assert_eq!(jid.as_str(), "push.example");
+    assert_eq!(jid.to_string(), "push.example");
     assert_eq!(node, "dev1");
     let form = DataForm::try_from(el(&form.unwrap())).unwrap();
     assert_eq!(form.fields[1].values, vec!["s3cret".to_owned()]);
@@ -38,6 +38,15 @@ fn enable_refusals() {
         parse(bad_jid, 4096),
         Err(Error::ParsePayload { .. })
     ));
+    let no_jid = el("<disable xmlns='urn:xmpp:push:0'/>");
+    assert!(matches!(
+        parse(no_jid, 4096),
+        Err(Error::ParsePayload { .. })
+    ));
+    let full = el("<enable xmlns='urn:xmpp:push:0' jid='app@example.test/pushd' node='n'/>");
+    assert!(
+        matches!(parse(full, 4096), Ok(Request::Enable { jid, .. }) if jid.resource().is_some())
+    );
     let other = el("<query xmlns='urn:xmpp:push:0'/>");
     assert!(matches!(
         parse(other, 4096),
@@ -49,7 +58,7 @@ fn enable_refusals() {
 fn disable_with_and_without_node() {
     let one = el("<disable xmlns='urn:xmpp:push:0' jid='push.example' node='n'/>");
     let all = el("<disable xmlns='urn:xmpp:push:0' jid='push.example'/>");
-    let jid = BareJid::new("push.example").unwrap();
+    let jid = Jid::new("push.example").unwrap();
     assert_eq!(
         parse(one, 4096),
         Ok(Request::Disable {

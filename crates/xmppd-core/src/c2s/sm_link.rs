@@ -166,6 +166,7 @@ impl Connection {
                 return self.write_element(&failed).await.map(|()| Vec::new());
             }
         };
+        handle.sm_detached.store(false, Ordering::Relaxed);
         detached.sm.kick = Some(server.sm.register(previd, owner));
         detached.sm.ack_requested = false;
         detached.sm.resumed = true;

@@ -100,6 +100,8 @@ async fn to_local_account(server: &Arc<Server>, stanza: Element, to: Jid) {
                 return;
             };
             let mut undelivered = false;
+            // XEP-0357: nobody will read it before a detached session is resumed.
+            let mut all_detached = !targets.is_empty();
             for target in &targets {
                 if let Some(session) = sessions.iter().find(|s| &s.jid == target) {
                     // XEP-0198 sessions must not lose messages: a full outbox means offline.
@@ -107,36 +109,49 @@ async fn to_local_account(server: &Arc<Server>, stanza: Element, to: Jid) {
                         && session
                             .sm_enabled
                             .load(std::sync::atomic::Ordering::Relaxed);
+                    all_detached &= session
+                        .sm_detached
+                        .load(std::sync::atomic::Ordering::Relaxed);
+                } else {
+                    all_detached = false;
                 }
             }
             if stanza.is("message", ns::DEFAULT_NS) {
                 super::carbons::copy_received(server, &bare, &sessions, &targets, &stanza);
+                if all_detached {
+                    super::push::notify(server, &bare, user, &stanza).await;
+                }
                 if undelivered {
                     store_offline(server, stanza, user).await;
                 }
             }
         }
-        Decision::StoreOffline => store_offline(server, stanza, user).await,
+        Decision::StoreOffline => {
+            if store_offline(server, stanza.clone(), user).await {
+                super::push::notify(server, &bare, user, &stanza).await;
+            }
+        }
         Decision::HandleOnBehalf => super::iq::on_behalf_of_account(server, stanza, bare).await,
         Decision::Error(type_, condition) => bounce(server, &stanza, type_, condition).await,
         Decision::Drop => {}
     }
 }
 
+/// Stores a message for later; true when it was stored.
 pub(crate) async fn store_offline(
     server: &Arc<Server>,
     stanza: Element,
     user: xmppd_storage::User<'_>,
-) {
+) -> bool {
     let Ok(message) = Message::try_from(stanza.clone()) else {
-        return;
+        return false;
     };
     if !server.enabled(xmppd_config::Module::Offline) || !xep0160_offline::should_store(&message) {
-        return;
+        return false;
     }
     let mut bytes = Vec::new();
     if stanza.write_to(&mut bytes).is_err() {
-        return;
+        return false;
     }
     let from = stanza.attr("from").unwrap_or_default().to_owned();
     let limit = server.config.limits.offline_messages_per_account;
@@ -153,7 +168,9 @@ pub(crate) async fn store_offline(
             DefinedCondition::ResourceConstraint,
         )
         .await;
+        return false;
     }
+    true
 }
 
 /// Delivers stored messages to a session that just sent initial presence, deleting each batch

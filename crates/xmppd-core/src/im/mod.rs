@@ -7,12 +7,14 @@ mod carbons;
 mod deliver;
 mod iq;
 mod presence;
+mod push;
 mod register;
 mod roster;
 
 pub(crate) use deliver::store_offline;
 pub use deliver::{deliver_stored_offline, route};
 pub use presence::go_offline;
+pub use push::PushThrottle;
 pub use register::register_stranger;
 
 use crate::router::SessionHandle;

@@ -3,8 +3,8 @@
 use std::time::{Duration, SystemTime};
 
 use xmppd_storage::{
-    Accounts, LastActivity, LastLogout, Offline, PrivateXml, RosterItem, Rosters, ScramHash,
-    StorageError, StoredCredential, User, VCards,
+    Accounts, LastActivity, LastLogout, Offline, PrivateXml, Pushes, RosterItem, Rosters,
+    ScramHash, StorageError, StoredCredential, User, VCards,
 };
 
 use super::{DOMAIN, new_account};
@@ -83,6 +83,12 @@ async fn fill_everything(ctx: &Ctx, user: User<'_>) {
         status: "bye".into(),
     };
     s.set_last_activity(user, &last).await.unwrap();
+    let push = xmppd_storage::PushRegistration {
+        jid: "push.example".into(),
+        node: "device".into(),
+        form: None,
+    };
+    s.enable_push(user, &push, 5).await.unwrap();
 }
 
 pub async fn account_delete_cascades(ctx: &Ctx) {
