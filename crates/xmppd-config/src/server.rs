@@ -77,6 +77,10 @@ pub struct Limits {
     /// §4.6.1), so dead connections are noticed and NAT mappings stay open.
     #[serde(default = "default_keepalive")]
     pub keepalive_secs: u64,
+    /// Seconds a XEP-0198 session waits for its client to resume after the connection dropped;
+    /// afterwards its unacknowledged messages go to offline storage. Clients may ask for less.
+    #[serde(default = "default_sm_resume_timeout")]
+    pub sm_resume_timeout_secs: u32,
 }
 
 impl Default for Limits {
@@ -88,6 +92,7 @@ impl Default for Limits {
             offline_messages_per_account: default_offline(),
             unauthenticated_timeout_secs: default_auth_timeout(),
             keepalive_secs: default_keepalive(),
+            sm_resume_timeout_secs: default_sm_resume_timeout(),
         }
     }
 }
@@ -109,6 +114,9 @@ fn default_auth_timeout() -> u64 {
 }
 fn default_keepalive() -> u64 {
     60
+}
+fn default_sm_resume_timeout() -> u32 {
+    300
 }
 
 /// Log verbosity.

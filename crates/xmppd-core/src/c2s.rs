@@ -5,6 +5,8 @@
 //! login deadline at once. Everything queued is written before one flush, so a burst costs one
 //! TLS record and one syscall.
 
+mod sm_link;
+
 use crate::csi::Csi;
 use crate::im::{self, Session};
 use crate::router::Outgoing;
@@ -107,6 +109,7 @@ struct Connection {
     io: Io,
     c2s: C2s,
     outbox_tx: mpsc::Sender<Outgoing>,
+    outbox_rx: mpsc::Receiver<Outgoing>,
     session: Option<Session>,
     /// The username of a SASL attempt that has not succeeded yet (for the failure counters).
     attempt: Option<String>,
@@ -115,6 +118,8 @@ struct Connection {
     last_write: tokio::time::Instant,
     /// XEP-0352 client state and what it holds back.
     csi: Csi,
+    /// XEP-0198 counters, once the client enabled stream management.
+    sm: Option<crate::sm::SmState>,
 }
 
 /// Serves one accepted TCP connection until it closes.
@@ -169,13 +174,15 @@ async fn drive(runtime: Arc<Runtime>, peer: SocketAddr, io: Io, transport: Trans
         io,
         c2s,
         outbox_tx,
+        outbox_rx,
         session: None,
         attempt: None,
         closed: false,
         last_write: tokio::time::Instant::now(),
         csi: Csi::default(),
+        sm: None,
     };
-    conn.run(outbox_rx).await;
+    conn.run().await;
     conn.finish().await;
 }
 
@@ -184,7 +191,7 @@ fn login_timeout(runtime: &Runtime) -> Duration {
 }
 
 impl Connection {
-    async fn run(&mut self, mut outbox: mpsc::Receiver<Outgoing>) {
+    async fn run(&mut self) {
         let deadline = tokio::time::Instant::now() + login_timeout(&self.runtime);
         let keepalive =
             Duration::from_secs(self.runtime.server.config.limits.keepalive_secs.max(1));
@@ -203,12 +210,14 @@ impl Connection {
                         return;
                     }
                 }
-                out = outbox.recv(), if bound => {
+                out = self.outbox_rx.recv(), if bound => {
                     let Some(out) = out else { return };
-                    if self.write_outgoing(out, &mut outbox).await.is_err() {
+                    if self.write_outgoing(out).await.is_err() {
                         return;
                     }
                 }
+                // A XEP-0198 resumption elsewhere took the session: let go of it.
+                () = sm_link::kicked(&self.sm) => return,
                 _ = tokio::time::sleep_until(next_keepalive), if bound => {
                     if self.io.write_all(b" ").await.is_err() || self.io.flush().await.is_err() {
                         return;
@@ -228,17 +237,14 @@ impl Connection {
     }
 
     /// Writes one outgoing item and everything else already queued, then flushes once.
-    async fn write_outgoing(
-        &mut self,
-        first: Outgoing,
-        outbox: &mut mpsc::Receiver<Outgoing>,
-    ) -> io::Result<()> {
+    async fn write_outgoing(&mut self, first: Outgoing) -> io::Result<()> {
         let mut next = Some(first);
         while let Some(out) = next.take() {
             match out {
                 Outgoing::Stanza(bytes) => {
                     for bytes in self.csi.outgoing(bytes) {
                         self.io.write_all(&bytes).await?;
+                        self.sm_sent(bytes);
                     }
                 }
                 Outgoing::Close(error) => {
@@ -246,8 +252,9 @@ impl Connection {
                     return self.carry_out(actions).await;
                 }
             }
-            next = outbox.try_recv().ok();
+            next = self.outbox_rx.try_recv().ok();
         }
+        self.sm_after_batch().await?;
         self.last_write = tokio::time::Instant::now();
         self.io.flush().await
     }
@@ -260,6 +267,7 @@ impl Connection {
             match action {
                 Action::Send(bytes) => {
                     self.io.write_all(&bytes).await?;
+                    self.sm_internal_reply(&bytes);
                     dirty = true;
                 }
                 Action::StartTls => {
@@ -296,9 +304,14 @@ impl Connection {
                         self.io.flush().await?;
                         dirty = false;
                     }
-                    self.send_motd();
+                    if !self.sm.as_ref().is_some_and(|sm| sm.resumed) {
+                        self.send_motd();
+                    }
                 }
                 Action::Stanza(stanza) => {
+                    if let Some(sm) = &mut self.sm {
+                        sm.inbound.handled_one();
+                    }
                     if let Some(session) = self.session.clone() {
                         im::handle_from_client(&self.runtime.server, &session, stanza).await;
                     }
@@ -310,11 +323,16 @@ impl Connection {
                         dirty = true;
                     }
                 }
+                Action::Nonza(element) if self.sm_applies(&element) => {
+                    queue.extend(self.on_sm(&element).await?);
+                    dirty = true;
+                }
                 Action::Nonza(element) => match self.client_state(&element) {
                     Some(ClientState::Inactive) => self.csi.inactive(),
                     Some(ClientState::Active) => {
                         for bytes in self.csi.active() {
                             self.io.write_all(&bytes).await?;
+                            self.sm_sent(bytes);
                             dirty = true;
                         }
                     }
@@ -501,8 +519,12 @@ impl Connection {
             self.runtime.failures_by_addr.record(self.peer.ip(), now);
         }
         if let Some(session) = self.session.take() {
-            im::go_offline(&self.runtime.server, &session).await;
-            self.runtime.server.router.unbind(&session.handle);
+            if let Some(sm) = self.sm.take() {
+                self.sm_finish(session, sm).await;
+            } else {
+                im::go_offline(&self.runtime.server, &session).await;
+                self.runtime.server.router.unbind(&session.handle);
+            }
         }
         if self.c2s.stage() != Stage::Closed {
             let _ = self.io.shutdown().await;

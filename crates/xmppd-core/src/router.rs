@@ -46,6 +46,10 @@ pub struct SessionHandle {
     pub jid: FullJid,
     outbox: mpsc::Sender<Outgoing>,
     pub presence: Mutex<PresenceState>,
+    /// XEP-0198 is on: messages this session cannot take go to offline storage.
+    pub sm_enabled: std::sync::atomic::AtomicBool,
+    /// XEP-0198: the connection is gone and the session waits for resumption.
+    pub sm_detached: std::sync::atomic::AtomicBool,
 }
 
 impl SessionHandle {
@@ -129,6 +133,8 @@ impl Router {
             jid,
             outbox,
             presence: Mutex::new(PresenceState::default()),
+            sm_enabled: Default::default(),
+            sm_detached: Default::default(),
         });
         let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
         let sessions = users.entry(bare).or_default();

@@ -110,6 +110,9 @@ impl Runtime {
             extra_features
                 .push(minidom::Element::builder("ver", "urn:xmpp:features:rosterver").build());
         }
+        if server.enabled(xmppd_config::Module::StreamManagement) {
+            extra_features.push(xmppd_stream::sm::feature());
+        }
         if server.enabled(xmppd_config::Module::Csi) {
             extra_features.push(xmppd_modules::xep0352_csi::feature());
         }
@@ -193,6 +196,8 @@ impl Runtime {
                 .with_text("The server is shutting down"),
             );
         }
+        // XEP-0198 sessions waiting for resumption have no connection to close.
+        crate::sm::Registry::end_all_detached(&self.server).await;
         if !self.server.router.wait_until_empty(SHUTDOWN_GRACE).await {
             tracing::warn!(
                 left = self.server.router.session_count(),

@@ -121,6 +121,7 @@ const ACCOUNT_FEATURES: &[(Option<Module>, &str)] = &[
     (Some(Module::Bookmarks), "urn:xmpp:bookmarks:1#compat"),
     (Some(Module::Pep), "urn:xmpp:pep-vcard-conversion:0"),
     (Some(Module::Mam), "urn:xmpp:mam:2"),
+    (Some(Module::Push), "urn:xmpp:push:0"),
 ];
 
 fn add_item(disco: &mut Registry, domain: &str, name: &str) {
@@ -145,6 +146,10 @@ pub struct Server {
     pub mam: crate::im::mam::Archiver,
     /// XEP-0191/XEP-0016 rules of accounts, cached.
     pub blocks: crate::im::blocking::Blocks,
+    /// XEP-0198 sessions that may be resumed.
+    pub sm: crate::sm::Registry,
+    /// XEP-0357 notifications sent lately, per registration.
+    pub push: crate::im::PushThrottle,
     hosts: BTreeSet<String>,
     /// Orders offline stores against offline fetches per account.
     pub offline_gate: crate::im::OfflineGate,
@@ -211,6 +216,8 @@ impl Server {
             components: Default::default(),
             mam: Default::default(),
             blocks: Default::default(),
+            sm: Default::default(),
+            push: Default::default(),
             hosts,
             offline_gate: Default::default(),
             adhoc: Mutex::new(crate::im::adhoc_sessions()),

@@ -112,6 +112,20 @@ pub enum Error {
     /// XEP-0016: a list that is some session's active list, or the default, cannot be removed.
     #[error("privacy list {0:?} is in use")]
     PrivacyListInUse(String),
+    /// XEP-0357 §5: enabling push needs the app server's node.
+    #[error("push enable without a node")]
+    PushMissingNode,
+    /// XEP-0357: a publish-options form bigger than the server keeps.
+    #[error("push publish-options form is {len} bytes, the limit is {max}")]
+    PushFormTooLarge {
+        /// Serialised size in bytes.
+        len: usize,
+        /// The limit in bytes.
+        max: usize,
+    },
+    /// XEP-0357: the account has as many push registrations as it may.
+    #[error("the account has {0} push registrations already")]
+    PushTooMany(u32),
 }
 
 impl Error {
@@ -158,6 +172,9 @@ impl Error {
             Self::MamUnsupportedField(_) => (T::Cancel, C::FeatureNotImplemented),
             Self::MamUnknownId(_) | Self::PrivacyUnknownList(_) => (T::Cancel, C::ItemNotFound),
             Self::PrivacyListInUse(_) => (T::Cancel, C::Conflict),
+            Self::PushMissingNode => (T::Modify, C::BadRequest),
+            Self::PushFormTooLarge { .. } => (T::Modify, C::NotAcceptable),
+            Self::PushTooMany(_) => (T::Wait, C::ResourceConstraint),
         }
     }
 }

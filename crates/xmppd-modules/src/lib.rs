@@ -73,6 +73,8 @@ pub mod xep0313_mam;
 pub mod xep0191_blocking;
 // XEP-0016: Privacy Lists, the one blocking engine.
 pub mod xep0016_privacy;
+// XEP-0357: Push Notifications.
+pub mod xep0357_push;
 
 // Server texts: message of the day at login.
 pub mod motd;

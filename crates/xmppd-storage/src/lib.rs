@@ -4,7 +4,8 @@
 //! credentials, rosters (RFC 6121, versioned per XEP-0237), offline stanzas, private XML
 //! (XEP-0049), vCards (XEP-0054), last activity (XEP-0012), PEP nodes and items (XEP-0163),
 //! persistent MUC rooms (XEP-0045), the user directory (XEP-0055), message archives
-//! (XEP-0313), blocklists (XEP-0191) and privacy lists (XEP-0016).
+//! (XEP-0313), blocklists (XEP-0191), privacy lists (XEP-0016) and push registrations
+//! (XEP-0357).
 //!
 //! One [`Storage`] value (cheap to clone, shareable across tokio tasks) implements one trait per
 //! area. It wraps either an embedded SQLite file (the default) or a PostgreSQL pool; the SQL is
@@ -54,6 +55,7 @@ mod pending;
 mod pep;
 mod postgres;
 mod private;
+mod push;
 mod rooms;
 mod roster;
 mod sqlite;
@@ -73,6 +75,7 @@ pub use offline::{Offline, OfflineId, OfflineMessage};
 pub use pending::PendingIn;
 pub use pep::{PepItem, PepNodeConfig, PepStore};
 pub use private::PrivateXml;
+pub use push::{PushEnabled, PushRegistration, Pushes};
 pub use rooms::{Rooms, StoredRoom};
 pub use roster::{
     Roster, RosterChange, RosterDelta, RosterItem, RosterVersion, Rosters, Subscription,

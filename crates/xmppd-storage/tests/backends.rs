@@ -65,6 +65,7 @@ suite!(
     archive::archive_prefs_and_account_removal,
     blocking::blocklist_block_unblock,
     blocking::privacy_lists_round_trip,
+    push::push_enable_limit_disable,
 );
 
 /// The SQLite file and the folders we create are private to the server's user.

@@ -15,6 +15,7 @@
 //! | [`sasl::mechanisms`] | RFC 6120 §6.4.1, XEP-0440 | what to offer and how to advertise it |
 //! | [`c2s`] | RFC 6120 §4–§7, XEP-0368, RFC 3921 §3 | client stream negotiation state machine |
 //! | [`ns`] | RFC 6120, XEP-0440 | namespace constants |
+//! | [`sm`] | XEP-0198 | stream management nonzas, counters, unacknowledged queue |
 //!
 //! Driving a client connection (the caller's connection task does the IO):
 //!
@@ -59,6 +60,7 @@ pub mod framed;
 pub mod framing;
 pub mod ns;
 pub mod sasl;
+pub mod sm;
 pub mod stream_error;
 pub mod writer;
 

@@ -130,18 +130,27 @@ async fn to_local_account(server: &Arc<Server>, stanza: Element, to: Jid) {
         _ => stanza,
     };
     match decision {
-        Decision::DeliverTo(targets) => deliver_to(server, &bare, &sessions, &targets, &stanza),
+        Decision::DeliverTo(targets) => {
+            deliver_to(server, &bare, user, &sessions, &targets, stanza).await;
+        }
         Decision::StoreOffline => {
-            let _gate = server.offline_gate.lock(&bare).await;
+            let gate = server.offline_gate.lock(&bare).await;
             // The recipient may have come online since the decision, and fetched its offline
             // store already: decide again under the gate (see `offline_gate.rs`).
             let sessions = server.router.sessions(&bare);
             let snapshots: Vec<ResourceSnapshot> = sessions.iter().map(|s| s.snapshot()).collect();
             match delivery::route_local(&to, &kind, Some(&snapshots[..])) {
                 Decision::DeliverTo(targets) => {
-                    deliver_to(server, &bare, &sessions, &targets, &stanza);
+                    drop(gate);
+                    deliver_to(server, &bare, user, &sessions, &targets, stanza).await;
                 }
-                _ => store_offline(server, stanza, user).await,
+                _ => {
+                    let stored = store_offline(server, stanza.clone(), user).await;
+                    drop(gate);
+                    if stored {
+                        super::push::notify(server, &bare, user, &stanza).await;
+                    }
+                }
             }
         }
         Decision::HandleOnBehalf => super::iq::on_behalf_of_account(server, stanza, bare).await,
@@ -150,37 +159,63 @@ async fn to_local_account(server: &Arc<Server>, stanza: Element, to: Jid) {
     }
 }
 
-/// Queues one serialisation of `stanza` on each target session, plus carbon copies.
-fn deliver_to(
+/// Queues one serialisation of `stanza` on each target session, plus carbon copies; push
+/// notifications when every target is a detached XEP-0198 session, and offline storage for
+/// what a stream-managed session's full outbox could not take.
+async fn deliver_to(
     server: &Arc<Server>,
     bare: &jid::BareJid,
+    user: xmppd_storage::User<'_>,
     sessions: &[Arc<crate::router::SessionHandle>],
     targets: &[jid::FullJid],
-    stanza: &Element,
+    stanza: Element,
 ) {
-    let Some(bytes) = serialise(stanza) else {
+    let Some(bytes) = serialise(&stanza) else {
         return;
     };
+    let mut undelivered = false;
+    // XEP-0357: nobody will read it before a detached session is resumed.
+    let mut all_detached = !targets.is_empty();
     for target in targets {
         if let Some(session) = sessions.iter().find(|s| &s.jid == target) {
-            session.send(bytes.clone());
+            // XEP-0198 sessions must not lose messages: a full outbox means offline.
+            undelivered |= !session.send(bytes.clone())
+                && session
+                    .sm_enabled
+                    .load(std::sync::atomic::Ordering::Relaxed);
+            all_detached &= session
+                .sm_detached
+                .load(std::sync::atomic::Ordering::Relaxed);
+        } else {
+            all_detached = false;
         }
     }
     if stanza.is("message", ns::DEFAULT_NS) {
-        super::carbons::copy_received(server, bare, sessions, targets, stanza);
+        super::carbons::copy_received(server, bare, sessions, targets, &stanza);
+        if all_detached {
+            super::push::notify(server, bare, user, &stanza).await;
+        }
+        if undelivered {
+            store_offline(server, stanza, user).await;
+        }
     }
 }
 
-async fn store_offline(server: &Arc<Server>, stanza: Element, user: xmppd_storage::User<'_>) {
+/// Stores a message for later; true when it was stored.
+pub(crate) async fn store_offline(
+    server: &Arc<Server>,
+    stanza: Element,
+    user: xmppd_storage::User<'_>,
+) -> bool {
     let Ok(message) = Message::try_from(stanza.clone()) else {
-        return;
+        return false;
     };
     if !server.enabled(xmppd_config::Module::Offline) || !xep0160_offline::should_store(&message) {
-        return;
+        return false;
     }
     let mut bytes = Vec::new();
     if stanza.write_to(&mut bytes).is_err() {
-        return;
+        return false;
     }
     let from = stanza.attr("from").unwrap_or_default().to_owned();
     let limit = server.config.limits.offline_messages_per_account;
@@ -197,7 +232,9 @@ async fn store_offline(server: &Arc<Server>, stanza: Element, user: xmppd_storag
             DefinedCondition::ResourceConstraint,
         )
         .await;
+        return false;
     }
+    true
 }
 
 /// Delivers stored messages to a session that just sent initial presence, deleting each batch

@@ -123,6 +123,8 @@ async fn for_own_account(server: &Arc<Server>, session: &Session, iq: Iq) -> Opt
         let on = xmppd_modules::xep0280_carbons::toggle(&payload) == Some(true);
         session.handle.update_presence(|p| p.carbons = on);
         Ok(None)
+    } else if is_set && payload.ns() == ns::PUSH && server.enabled(Module::Push) {
+        super::push::handle(server, &bare, user, payload).await
     } else if payload.is("query", ns::DISCO_INFO) && !is_set {
         server
             .disco

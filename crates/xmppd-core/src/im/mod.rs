@@ -15,15 +15,18 @@ mod mam_query;
 mod offline_gate;
 pub mod pep;
 mod presence;
+mod push;
 mod register;
 mod roster;
 mod search;
 
 pub use adhoc::new_sessions as adhoc_sessions;
+pub(crate) use deliver::store_offline;
 pub use deliver::{deliver_stored_offline, route};
-pub use offline_gate::OfflineGate;
 pub use mam::start as start_archiver;
+pub use offline_gate::OfflineGate;
 pub use presence::go_offline;
+pub use push::PushThrottle;
 pub use register::register_stranger;
 
 use crate::router::SessionHandle;

@@ -51,7 +51,10 @@ mod tests {
         let alice: BareJid = "alice@example.test".parse().unwrap();
         let held = gate.lock(&alice).await;
         let second = tokio::time::timeout(std::time::Duration::from_millis(50), gate.lock(&alice));
-        assert!(second.await.is_err(), "a second lock on the same account did not wait");
+        assert!(
+            second.await.is_err(),
+            "a second lock on the same account did not wait"
+        );
         drop(held);
         let _again = gate.lock(&alice).await;
     }

@@ -4,8 +4,8 @@ use std::time::{Duration, SystemTime};
 
 use xmppd_storage::{
     Accounts, Archive, ArchivePrefs, Blocking, LastActivity, LastLogout, NewArchived, Offline,
-    PepStore, PrivateXml, RosterItem, Rosters, ScramHash, StorageError, StoredCredential, User,
-    VCards,
+    PepStore, PrivateXml, Pushes, RosterItem, Rosters, ScramHash, StorageError, StoredCredential,
+    User, VCards,
 };
 
 use super::{DOMAIN, new_account};
@@ -122,6 +122,12 @@ async fn fill_everything(ctx: &Ctx, user: User<'_>) {
         .await
         .unwrap();
     s.set_privacy_list(user, "l", "<list/>").await.unwrap();
+    let push = xmppd_storage::PushRegistration {
+        jid: "push.example".into(),
+        node: "device".into(),
+        form: None,
+    };
+    s.enable_push(user, &push, 5).await.unwrap();
 }
 
 pub async fn account_delete_cascades(ctx: &Ctx) {

@@ -6,6 +6,7 @@ pub mod blocking;
 pub mod directory;
 pub mod offline;
 pub mod pep;
+pub mod push;
 pub mod records;
 pub mod rooms;
 pub mod roster;
