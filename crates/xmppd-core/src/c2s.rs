@@ -18,7 +18,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_rustls::server::TlsStream;
@@ -182,8 +182,26 @@ async fn drive(runtime: Arc<Runtime>, peer: SocketAddr, io: Io, transport: Trans
         csi: Csi::default(),
         sm: None,
     };
-    conn.run().await;
-    conn.finish().await;
+    // Boxed so the task keeps only the state of the step it is in, not the largest of all.
+    Box::pin(conn.run()).await;
+    Box::pin(conn.finish()).await;
+}
+
+/// Waits until the socket has data, then feeds it to the state machine. The read buffer
+/// lives on the stack only while a read completes, so an idle connection keeps none.
+/// `None` when the connection ended.
+async fn read_and_feed(io: &mut Io, c2s: &mut C2s) -> Option<Vec<Action>> {
+    std::future::poll_fn(|cx| {
+        let mut chunk = [0u8; READ_CHUNK];
+        let mut buf = ReadBuf::new(&mut chunk);
+        match Pin::new(&mut *io).poll_read(cx, &mut buf) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(_)) => Poll::Ready(None),
+            Poll::Ready(Ok(())) if buf.filled().is_empty() => Poll::Ready(None),
+            Poll::Ready(Ok(())) => Poll::Ready(Some(c2s.feed(buf.filled()))),
+        }
+    })
+    .await
 }
 
 fn login_timeout(runtime: &Runtime) -> Duration {
@@ -195,24 +213,21 @@ impl Connection {
         let deadline = tokio::time::Instant::now() + login_timeout(&self.runtime);
         let keepalive =
             Duration::from_secs(self.runtime.server.config.limits.keepalive_secs.max(1));
-        let mut buf = vec![0u8; READ_CHUNK];
         while !self.closed {
             let bound = self.session.is_some();
             let next_keepalive = self.last_write + keepalive;
             tokio::select! {
-                read = self.io.read(&mut buf) => {
-                    let n = match read {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => n,
-                    };
-                    let actions = self.c2s.feed(&buf[..n]);
-                    if self.carry_out(actions).await.is_err() {
+                actions = read_and_feed(&mut self.io, &mut self.c2s) => {
+                    let Some(actions) = actions else { return };
+                    // Boxed: an idle task then keeps only this loop's small state, not the
+                    // largest state a handler can reach (ARCHITECTURE: memory per session).
+                    if Box::pin(self.carry_out(actions)).await.is_err() {
                         return;
                     }
                 }
                 out = self.outbox_rx.recv(), if bound => {
                     let Some(out) = out else { return };
-                    if self.write_outgoing(out).await.is_err() {
+                    if Box::pin(self.write_outgoing(out)).await.is_err() {
                         return;
                     }
                 }
