@@ -340,3 +340,59 @@ def test_xmppd_health_probe_answers_only_for_a_running_server(server, tmp_path):
                           capture_output=True, text=True, timeout=30)
     assert dead.returncode != 0, dead
     assert "connecting to 127.0.0.1" in dead.stderr, dead.stderr
+
+
+def served_leaf(d: Deployment, port: int) -> bytes:
+    """The DER leaf certificate a TLS listener serves for the deployment's domain."""
+    ctx = ssl.create_default_context(cafile=str(d.ca))
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as raw:
+        with ctx.wrap_socket(raw, server_hostname=DOMAIN) as s:
+            return s.getpeercert(binary_form=True)
+
+
+def state_leaf(d: Deployment) -> bytes:
+    pem = (d.state / "tls" / "fullchain.pem").read_text()
+    return ssl.PEM_cert_to_DER_cert(pem[: pem.index("-----END CERTIFICATE-----") + 25])
+
+
+@run
+async def _renewal_reaches_new_clients_and_keeps_old_ones(d: Deployment) -> None:
+    (a, pa), (b, pb) = ACCOUNTS.items()
+    alice = await Chatter(d, a, pa).login()
+    try:
+        old = state_leaf(d)
+        assert served_leaf(d, d.ports["https"]) == old
+        assert served_leaf(d, d.ports["c2s_direct_tls"]) == old
+        d.run("certs", "renew", "--force", str(d.spec))
+        new = state_leaf(d)
+        assert new != old, "renew --force kept the old certificate"
+        changes = d.plan()["changes"]
+        reloads = sorted(c["name"] for c in changes if c["kind"] == "reload")
+        assert reloads == ["nginx", "xmppd"], changes
+        assert not [c for c in changes if c["kind"] == "container"], changes
+        ids = {name: c["Id"] for name, c in d.containers().items()}
+        d.apply()
+        assert {name: c["Id"] for name, c in d.containers().items()} == ids, "a container was replaced"
+        # Both consumers serve the new certificate to new clients...
+        assert served_leaf(d, d.ports["https"]) == new
+        assert served_leaf(d, d.ports["c2s_direct_tls"]) == new
+        # ...and the client connected before the reload is still there.
+        bob = await Chatter(d, b, pb).login()
+        try:
+            bob.send_message(mto=alice.boundjid.full, mbody="after the renewal", mtype="chat")
+            await take(alice.messages, "a message after the renewal", WAIT,
+                       lambda m: m["body"] == "after the renewal")
+        finally:
+            await bob.close()
+    finally:
+        await alice.close()
+    assert d.run("plan", "--detailed-exitcode", str(d.spec), check=False).returncode == 0
+
+
+def test_certificate_renewal_reloads_xmppd_and_nginx_without_restarts(deployment):
+    """Issue #4: after a renewal every consumer loads the new certificate without a restart."""
+    d = deployment
+    d.apply()
+    for user, password in ACCOUNTS.items():
+        d.add_user(user, password)
+    _renewal_reaches_new_clients_and_keeps_old_ones(d)
