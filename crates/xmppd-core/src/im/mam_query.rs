@@ -13,7 +13,7 @@ use xmpp_parsers::iq::Iq;
 use xmpp_parsers::mam::Query;
 use xmpp_parsers::message::Message;
 use xmppd_modules::{Error, xep0313_mam as rules};
-use xmppd_storage::{Archive, ArchiveFilter, PageFrom};
+use xmppd_storage::{Archive, ArchiveFilter, ArchivePage, PageFrom};
 
 /// Archive queries one account may have running at once.
 const QUERIES_PER_ACCOUNT: usize = 2;
@@ -102,17 +102,18 @@ pub fn query(server: &Arc<Server>, session: &Session, iq: Iq, payload: Element) 
     });
 }
 
-async fn run_query(
+/// Parses a query and reads its page of `owner`'s archive (after the writer has flushed what
+/// it holds). Shared by user archives and room archives.
+pub(crate) async fn read(
     server: &Server,
-    session: &Session,
+    owner: &str,
     payload: Element,
-) -> Result<Option<Element>, Option<Error>> {
+) -> Result<(rules::ArchiveQuery, ArchivePage), Option<Error>> {
     let query = Query::try_from(payload).map_err(|e| Error::ParsePayload {
         what: "urn:xmpp:mam:2 query",
         reason: e.to_string(),
     })?;
     let query = rules::parse_query(query, server.config.mam.max_page_size.max(1))?;
-    let owner = session.bare();
     let (done, flushed) = oneshot::channel();
     if server.mam.tx.send(Job::Flush(done)).await.is_ok() {
         let _ = flushed.await;
@@ -129,20 +130,29 @@ async fn run_query(
         },
         max: query.max,
     };
-    let page = match server.storage.archive_page(owner.as_str(), &filter).await {
-        Ok(page) => page,
+    match server.storage.archive_page(owner, &filter).await {
+        Ok(page) => Ok((query, page)),
         Err(xmppd_storage::StorageError::NotFound { .. }) => {
             let id = match query.page {
                 rules::Page::After(id) | rules::Page::Before(id) => id,
                 _ => String::new(),
             };
-            return Err(Some(Error::MamUnknownId(id)));
+            Err(Some(Error::MamUnknownId(id)))
         }
         Err(err) => {
             tracing::warn!(%err, "reading the archive failed");
-            return Err(None);
+            Err(None)
         }
-    };
+    }
+}
+
+async fn run_query(
+    server: &Server,
+    session: &Session,
+    payload: Element,
+) -> Result<Option<Element>, Option<Error>> {
+    let owner = session.bare();
+    let (query, page) = read(server, owner.as_str(), payload).await?;
     let first = page.items.first().map(|i| i.stanza_id.clone());
     let last = page.items.last().map(|i| i.stanza_id.clone());
     let mut items = page.items;

@@ -4,6 +4,7 @@
 
 mod fanout;
 mod iq;
+mod mam;
 mod persist;
 
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use xmpp_parsers::muc::user::MucUser;
 use xmpp_parsers::ns;
 use xmpp_parsers::presence::{Presence, Type as PresenceType};
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
-use xmppd_config::RoomCreation;
+use xmppd_config::{Module, RoomCreation};
 use xmppd_modules::muc::config::RoomConfig;
 use xmppd_modules::muc::room::{Enter, Room};
 use xmppd_modules::muc::{Fanout, MucError};
@@ -217,11 +218,9 @@ fn enter(
         None => {
             may_create(server, muc, from, map.len())?;
             let config = RoomConfig::new(muc.config.default_history.min(muc.config.max_history));
-            let new = Arc::new(Mutex::new(Room::create(
-                to.to_bare(),
-                from.to_bare(),
-                config,
-            )));
+            let mut new = Room::create(to.to_bare(), from.to_bare(), config);
+            new.archived = server.enabled(Module::Mam);
+            let new = Arc::new(Mutex::new(new));
             map.insert(room.to_owned(), new.clone());
             (new, true)
         }
@@ -300,10 +299,19 @@ async fn message(
         (None, Some(x)) => muc.with_room(room, |r| r.invite(from, x).map(|f| (f, true))),
         (None, None) if message.type_ == MessageType::Groupchat => {
             let subject = !message.subjects.is_empty() && message.bodies.is_empty();
-            // A room archive (XEP-0313) would take its copy here, beside the history buffer.
-            muc.with_room(room, |r| {
+            let keep = !message.bodies.is_empty();
+            let mut archived = None;
+            let out = muc.with_room(room, |r| {
+                archived = (keep && r.archived).then(|| r.jid.clone());
                 r.groupchat(from, message, Utc::now()).map(|f| (f, subject))
-            })
+            });
+            match (out, archived) {
+                (Some(Ok((mut out, subject))), Some(jid)) => {
+                    mam::archive(server, &jid, &mut out).await;
+                    Some(Ok((out, subject)))
+                }
+                (out, _) => out,
+            }
         }
         (None, None) => Some(Err(MucError::BadRequest(
             "messages to a room are groupchat",
