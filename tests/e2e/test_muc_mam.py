@@ -2,12 +2,16 @@
 status 170 on entry, the feature in the room's disco#info, paged queries at the room JID by
 occupants and members, and strangers refused."""
 
+import asyncio
+
 import pytest
 from slixmpp.exceptions import IqError
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 from e2e_client import WAIT, run, take
 from test_mam import FORWARD, MAM, SID, body_of, rsm_text
-from test_muc import create, groupchat, join, muc_client, close_all
+from test_muc import close_all, create, groupchat, join, muc_client
 
 
 async def archive_client(server, user: str):
@@ -99,3 +103,32 @@ async def test_members_only_room_archive_refuses_non_members(fresh_server):
         assert fin.get("complete") == "true"
     finally:
         await close_all(boss, member, outsider)
+
+
+@run
+async def test_a_vanished_room_takes_its_archive_along(fresh_server):
+    for user in ("rmfirst", "rmsecond"):
+        fresh_server.new_account(user)
+    first, second = [await archive_client(fresh_server, u) for u in ("rmfirst", "rmsecond")]
+    try:
+        room = await create(first, "fleeting", "First")
+        echo = groupchat(first, room)
+        first.send_message(mto=room, mbody="said in the first room", mtype="groupchat")
+        await take(echo, "own echo", match=lambda m: m["body"] == "said in the first room")
+        got, _, _, _ = await room_page(first, room, max=5)
+        assert got == ["said in the first room"]
+        # The temporary room empties and goes; a new room of that name starts with no archive.
+        gone: asyncio.Queue = asyncio.Queue()
+        first.register_handler(Callback("e2e own exit", MatchXPath("{jabber:client}presence"), gone.put_nowait))
+        first.plugin["xep_0045"].leave_muc(room, "First")
+        await take(gone, "own exit", match=lambda p: p["from"] == f"{room}/First" and p["type"] == "unavailable")
+        await create(second, "fleeting", "Second")
+        deadline = asyncio.get_running_loop().time() + WAIT
+        while True:
+            got, _, _, fin = await room_page(second, room, max=5)
+            if not got or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.1)  # polling a condition with a deadline, not a wait for time
+        assert got == [] and fin.get("complete") == "true", got
+    finally:
+        await close_all(first, second)

@@ -152,6 +152,14 @@ async fn writer(storage: xmppd_storage::Storage, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
+/// Waits until the writer has stored everything queued so far.
+pub(crate) async fn flush(server: &Server) {
+    let (done, flushed) = tokio::sync::oneshot::channel();
+    if server.mam.tx.send(Job::Flush(done)).await.is_ok() {
+        let _ = flushed.await;
+    }
+}
+
 pub(crate) fn new_id() -> String {
     let mut bytes = [0u8; 12];
     let _ = getrandom::fill(&mut bytes);

@@ -1,6 +1,5 @@
 //! XEP-0313 archive queries: one task per query, bounded per account and server-wide.
 
-use super::mam::Job;
 use super::{Session, serialise};
 use crate::server::Server;
 use chrono::{DateTime, Utc};
@@ -8,7 +7,6 @@ use jid::BareJid;
 use minidom::Element;
 use std::sync::Arc;
 use std::time::SystemTime;
-use tokio::sync::oneshot;
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::mam::Query;
 use xmpp_parsers::message::Message;
@@ -18,14 +16,14 @@ use xmppd_storage::{Archive, ArchiveFilter, ArchivePage, PageFrom};
 /// Archive queries one account may have running at once.
 const QUERIES_PER_ACCOUNT: usize = 2;
 
-/// One account's query in flight, counted until dropped.
-struct Running {
+/// One account's query in flight (of its own archive or a room's), counted until dropped.
+pub(crate) struct Running {
     server: Arc<Server>,
     owner: BareJid,
 }
 
 impl Running {
-    fn start(server: &Arc<Server>, owner: BareJid) -> Option<Self> {
+    pub(crate) fn start(server: &Arc<Server>, owner: BareJid) -> Option<Self> {
         let mut running = server.mam.running.lock().unwrap_or_else(|e| e.into_inner());
         let count = running.entry(owner.clone()).or_default();
         if *count >= QUERIES_PER_ACCOUNT {
@@ -114,10 +112,7 @@ pub(crate) async fn read(
         reason: e.to_string(),
     })?;
     let query = rules::parse_query(query, server.config.mam.max_page_size.max(1))?;
-    let (done, flushed) = oneshot::channel();
-    if server.mam.tx.send(Job::Flush(done)).await.is_ok() {
-        let _ = flushed.await;
-    }
+    super::mam::flush(server).await;
     let filter = ArchiveFilter {
         with: query.with.as_ref().map(|w| w.to_string()),
         start: query.start.map(SystemTime::from),

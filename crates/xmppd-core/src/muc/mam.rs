@@ -13,26 +13,45 @@ use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
 use xmppd_modules::muc::Fanout;
 use xmppd_modules::{stanza_error, xep0313_mam as rules};
 
+use xmppd_config::Module;
+use xmppd_storage::Archive;
+
 use super::Service;
 use crate::im::{mam, mam_query, route};
 use crate::server::Server;
 
-/// Stamps the room's stanza id on the groupchat message occupants are about to receive and
-/// queues that copy for the room's archive.
-pub async fn archive(server: &Server, room: &BareJid, out: &mut [Fanout]) {
-    let Some(fanout) = out.first_mut() else {
+/// Queues the room's copy of a groupchat message (already stamped with the room's stanza id
+/// `id` by the room) for its archive; subject changes and other body-less messages are not kept.
+pub async fn archive(server: &Server, room: &BareJid, id: String, out: &[Fanout]) {
+    let Some(fanout) = out.first() else {
         return;
     };
-    let Ok(mut message) = Message::try_from(fanout.stanza.clone()) else {
+    let Ok(message) = Message::try_from(fanout.stanza.clone()) else {
         return;
     };
     let Some(with) = message.from.clone() else {
         return;
     };
-    let id = mam::new_id();
-    rules::stamp_stanza_id(&mut message, room, &id);
+    if message.bodies.is_empty() {
+        return;
+    }
     mam::enqueue(server, room, id, &with, &message).await;
-    fanout.stanza = message.into();
+}
+
+/// A room that went away takes its archive with it: a later room of the same name (perhaps
+/// someone else's) must not read what was said in this one.
+pub async fn forget(server: &Server, muc: &Service, room: &str) {
+    if !server.enabled(Module::Mam) {
+        return;
+    }
+    let Ok(jid) = BareJid::new(&format!("{room}@{}", muc.config.domain)) else {
+        return;
+    };
+    // Whatever the writer still holds for the room goes first, so nothing lands afterwards.
+    mam::flush(server).await;
+    if let Err(err) = server.storage.delete_archive(jid.as_str()).await {
+        tracing::warn!(%err, "deleting a room archive failed");
+    }
 }
 
 /// May `from` read the room's archive? Its occupants may, and so may those affiliated with it
@@ -53,8 +72,8 @@ fn error(iq: &Iq, type_: ErrorType, condition: DefinedCondition) -> Element {
         .into()
 }
 
-/// A MAM query sent to the room JID. Runs in a task of its own, bounded by the server-wide
-/// query limit the user archives share.
+/// A MAM query sent to the room JID. Runs in a task of its own, so a slow reader delays no
+/// one else in the room.
 pub async fn query(
     server: &Arc<Server>,
     muc: &Service,
@@ -84,7 +103,10 @@ pub async fn query(
         )
         .await;
     }
-    let Ok(permit) = server.mam.queries.clone().try_acquire_owned() else {
+    // The same bounds as for user archives: per requesting account and server-wide.
+    let running = mam_query::Running::start(server, from.to_bare());
+    let permit = server.mam.queries.clone().try_acquire_owned();
+    let (Some(running), Ok(permit)) = (running, permit) else {
         return route(
             server,
             error(&iq, ErrorType::Wait, DefinedCondition::ResourceConstraint),
@@ -94,7 +116,7 @@ pub async fn query(
     let server = server.clone();
     let from = from.clone();
     tokio::spawn(async move {
-        let _permit = permit;
+        let _running = (running, permit);
         let answer = run(&server, &jid, &from, payload).await;
         let reply: Element = match answer {
             Ok(fin) => xmppd_modules::iq::result(&iq, Some(fin))

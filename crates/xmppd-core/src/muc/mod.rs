@@ -165,6 +165,7 @@ async fn presence(
                 fanout::deliver(server, out).await;
                 if muc.drop_if_vanished(room) {
                     persist::save(server, muc, room).await;
+                    mam::forget(server, muc, room).await;
                 }
             }
             return;
@@ -299,19 +300,18 @@ async fn message(
         (None, Some(x)) => muc.with_room(room, |r| r.invite(from, x).map(|f| (f, true))),
         (None, None) if message.type_ == MessageType::Groupchat => {
             let subject = !message.subjects.is_empty() && message.bodies.is_empty();
-            let keep = !message.bodies.is_empty();
+            let id = crate::im::mam::new_id();
             let mut archived = None;
             let out = muc.with_room(room, |r| {
-                archived = (keep && r.archived).then(|| r.jid.clone());
-                r.groupchat(from, message, Utc::now()).map(|f| (f, subject))
+                archived = r.archived.then(|| r.jid.clone());
+                let id = archived.as_ref().map(|_| id.as_str());
+                r.groupchat_with_id(from, message, Utc::now(), id)
+                    .map(|f| (f, subject))
             });
-            match (out, archived) {
-                (Some(Ok((mut out, subject))), Some(jid)) => {
-                    mam::archive(server, &jid, &mut out).await;
-                    Some(Ok((out, subject)))
-                }
-                (out, _) => out,
+            if let (Some(Ok((out, _))), Some(jid)) = (&out, archived) {
+                mam::archive(server, &jid, id, out).await;
             }
+            out
         }
         (None, None) => Some(Err(MucError::BadRequest(
             "messages to a room are groupchat",
@@ -358,6 +358,7 @@ pub async fn session_ended(server: &Arc<Server>, jid: &FullJid) {
         fanout::deliver(server, out).await;
         if muc.drop_if_vanished(&name) {
             persist::save(server, muc, &name).await;
+            mam::forget(server, muc, &name).await;
         }
     }
 }
