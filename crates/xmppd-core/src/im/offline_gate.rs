@@ -8,7 +8,7 @@
 //! fetch sees the stored message or the store sees the available session.
 
 use jid::BareJid;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use tokio::sync::{Mutex, MutexGuard};
 
 /// Lock stripes: bounded memory whatever the number of accounts; two accounts share a stripe
@@ -34,9 +34,7 @@ impl Default for OfflineGate {
 impl OfflineGate {
     /// Waits for the lock of `account`'s stripe.
     pub async fn lock(&self, account: &BareJid) -> MutexGuard<'_, ()> {
-        let mut hasher = self.hasher.build_hasher();
-        account.hash(&mut hasher);
-        let index = usize::try_from(hasher.finish() % STRIPES as u64).unwrap_or(0);
+        let index = usize::try_from(self.hasher.hash_one(account) % STRIPES as u64).unwrap_or(0);
         self.stripes[index].lock().await
     }
 }

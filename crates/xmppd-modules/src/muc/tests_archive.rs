@@ -52,12 +52,25 @@ fn archived_room() -> (Room, FullJid, Vec<Status>) {
 #[test]
 fn archived_rooms_say_170_on_entry_and_advertise_mam() {
     let (room, _, codes) = archived_room();
-    assert!(codes.contains(&Status::ConfigRoomLoggingEnabled), "{codes:?}");
-    assert!(room_info(&room, &room.jid).features.iter().any(|f| f == NS_MAM));
+    assert!(
+        codes.contains(&Status::ConfigRoomLoggingEnabled),
+        "{codes:?}"
+    );
+    assert!(
+        room_info(&room, &room.jid)
+            .features
+            .iter()
+            .any(|f| f == NS_MAM)
+    );
 
     let mut plain = room.clone();
     plain.archived = false;
-    assert!(!room_info(&plain, &plain.jid).features.iter().any(|f| f == NS_MAM));
+    assert!(
+        !room_info(&plain, &plain.jid)
+            .features
+            .iter()
+            .any(|f| f == NS_MAM)
+    );
 }
 
 #[test]
