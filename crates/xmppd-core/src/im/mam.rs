@@ -54,7 +54,7 @@ pub struct Archiver {
     pub(super) tx: mpsc::Sender<Job>,
     rx: Mutex<Option<mpsc::Receiver<Job>>>,
     prefs: Mutex<HashMap<BareJid, Arc<Prefs>>>,
-    pub(super) queries: Arc<tokio::sync::Semaphore>,
+    pub(crate) queries: Arc<tokio::sync::Semaphore>,
     pub(super) running: Mutex<HashMap<BareJid, usize>>,
 }
 
@@ -152,7 +152,15 @@ async fn writer(storage: xmppd_storage::Storage, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-fn new_id() -> String {
+/// Waits until the writer has stored everything queued so far.
+pub(crate) async fn flush(server: &Server) {
+    let (done, flushed) = tokio::sync::oneshot::channel();
+    if server.mam.tx.send(Job::Flush(done)).await.is_ok() {
+        let _ = flushed.await;
+    }
+}
+
+pub(crate) fn new_id() -> String {
     let mut bytes = [0u8; 12];
     let _ = getrandom::fill(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -226,7 +234,13 @@ async fn wants(server: &Server, owner: &BareJid, contact: &Jid) -> bool {
     rules::should_archive(&prefs, contact, in_roster)
 }
 
-async fn enqueue(server: &Server, owner: &BareJid, id: String, with: &Jid, message: &Message) {
+pub(crate) async fn enqueue(
+    server: &Server,
+    owner: &BareJid,
+    id: String,
+    with: &Jid,
+    message: &Message,
+) {
     let mut stanza = Vec::new();
     if Element::from(message.clone())
         .write_to(&mut stanza)

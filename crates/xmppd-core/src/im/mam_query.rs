@@ -1,6 +1,5 @@
 //! XEP-0313 archive queries: one task per query, bounded per account and server-wide.
 
-use super::mam::Job;
 use super::{Session, serialise};
 use crate::server::Server;
 use chrono::{DateTime, Utc};
@@ -8,24 +7,23 @@ use jid::BareJid;
 use minidom::Element;
 use std::sync::Arc;
 use std::time::SystemTime;
-use tokio::sync::oneshot;
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::mam::Query;
 use xmpp_parsers::message::Message;
 use xmppd_modules::{Error, xep0313_mam as rules};
-use xmppd_storage::{Archive, ArchiveFilter, PageFrom};
+use xmppd_storage::{Archive, ArchiveFilter, ArchivePage, PageFrom};
 
 /// Archive queries one account may have running at once.
 const QUERIES_PER_ACCOUNT: usize = 2;
 
-/// One account's query in flight, counted until dropped.
-struct Running {
+/// One account's query in flight (of its own archive or a room's), counted until dropped.
+pub(crate) struct Running {
     server: Arc<Server>,
     owner: BareJid,
 }
 
 impl Running {
-    fn start(server: &Arc<Server>, owner: BareJid) -> Option<Self> {
+    pub(crate) fn start(server: &Arc<Server>, owner: BareJid) -> Option<Self> {
         let mut running = server.mam.running.lock().unwrap_or_else(|e| e.into_inner());
         let count = running.entry(owner.clone()).or_default();
         if *count >= QUERIES_PER_ACCOUNT {
@@ -102,21 +100,19 @@ pub fn query(server: &Arc<Server>, session: &Session, iq: Iq, payload: Element) 
     });
 }
 
-async fn run_query(
+/// Parses a query and reads its page of `owner`'s archive (after the writer has flushed what
+/// it holds). Shared by user archives and room archives.
+pub(crate) async fn read(
     server: &Server,
-    session: &Session,
+    owner: &str,
     payload: Element,
-) -> Result<Option<Element>, Option<Error>> {
+) -> Result<(rules::ArchiveQuery, ArchivePage), Option<Error>> {
     let query = Query::try_from(payload).map_err(|e| Error::ParsePayload {
         what: "urn:xmpp:mam:2 query",
         reason: e.to_string(),
     })?;
     let query = rules::parse_query(query, server.config.mam.max_page_size.max(1))?;
-    let owner = session.bare();
-    let (done, flushed) = oneshot::channel();
-    if server.mam.tx.send(Job::Flush(done)).await.is_ok() {
-        let _ = flushed.await;
-    }
+    super::mam::flush(server).await;
     let filter = ArchiveFilter {
         with: query.with.as_ref().map(|w| w.to_string()),
         start: query.start.map(SystemTime::from),
@@ -129,20 +125,29 @@ async fn run_query(
         },
         max: query.max,
     };
-    let page = match server.storage.archive_page(owner.as_str(), &filter).await {
-        Ok(page) => page,
+    match server.storage.archive_page(owner, &filter).await {
+        Ok(page) => Ok((query, page)),
         Err(xmppd_storage::StorageError::NotFound { .. }) => {
             let id = match query.page {
                 rules::Page::After(id) | rules::Page::Before(id) => id,
                 _ => String::new(),
             };
-            return Err(Some(Error::MamUnknownId(id)));
+            Err(Some(Error::MamUnknownId(id)))
         }
         Err(err) => {
             tracing::warn!(%err, "reading the archive failed");
-            return Err(None);
+            Err(None)
         }
-    };
+    }
+}
+
+async fn run_query(
+    server: &Server,
+    session: &Session,
+    payload: Element,
+) -> Result<Option<Element>, Option<Error>> {
+    let owner = session.bare();
+    let (query, page) = read(server, owner.as_str(), payload).await?;
     let first = page.items.first().map(|i| i.stanza_id.clone());
     let last = page.items.last().map(|i| i.stanza_id.clone());
     let mut items = page.items;

@@ -11,7 +11,7 @@ mod carbons;
 mod deliver;
 mod iq;
 pub mod mam;
-mod mam_query;
+pub(crate) mod mam_query;
 mod offline_gate;
 pub mod pep;
 mod presence;

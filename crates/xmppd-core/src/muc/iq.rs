@@ -102,6 +102,9 @@ pub async fn to_room(
             .unwrap_or(Err((ErrorType::Cancel, DefinedCondition::ItemNotFound)));
         return reply(server, &iq, answer).await;
     }
+    if is_set && payload.is("query", disco::NS_MAM) {
+        return super::mam::query(server, muc, room, from, iq, payload).await;
+    }
     let max_history = muc.config.max_history;
     let bare = from.to_bare();
     let mut out: Vec<Fanout> = Vec::new();

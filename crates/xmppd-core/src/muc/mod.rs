@@ -4,6 +4,7 @@
 
 mod fanout;
 mod iq;
+mod mam;
 mod persist;
 
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use xmpp_parsers::muc::user::MucUser;
 use xmpp_parsers::ns;
 use xmpp_parsers::presence::{Presence, Type as PresenceType};
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
-use xmppd_config::RoomCreation;
+use xmppd_config::{Module, RoomCreation};
 use xmppd_modules::muc::config::RoomConfig;
 use xmppd_modules::muc::room::{Enter, Room};
 use xmppd_modules::muc::{Fanout, MucError};
@@ -164,6 +165,7 @@ async fn presence(
                 fanout::deliver(server, out).await;
                 if muc.drop_if_vanished(room) {
                     persist::save(server, muc, room).await;
+                    mam::forget(server, muc, room).await;
                 }
             }
             return;
@@ -217,11 +219,9 @@ fn enter(
         None => {
             may_create(server, muc, from, map.len())?;
             let config = RoomConfig::new(muc.config.default_history.min(muc.config.max_history));
-            let new = Arc::new(Mutex::new(Room::create(
-                to.to_bare(),
-                from.to_bare(),
-                config,
-            )));
+            let mut new = Room::create(to.to_bare(), from.to_bare(), config);
+            new.archived = server.enabled(Module::Mam);
+            let new = Arc::new(Mutex::new(new));
             map.insert(room.to_owned(), new.clone());
             (new, true)
         }
@@ -300,10 +300,18 @@ async fn message(
         (None, Some(x)) => muc.with_room(room, |r| r.invite(from, x).map(|f| (f, true))),
         (None, None) if message.type_ == MessageType::Groupchat => {
             let subject = !message.subjects.is_empty() && message.bodies.is_empty();
-            // A room archive (XEP-0313) would take its copy here, beside the history buffer.
-            muc.with_room(room, |r| {
-                r.groupchat(from, message, Utc::now()).map(|f| (f, subject))
-            })
+            let id = crate::im::mam::new_id();
+            let mut archived = None;
+            let out = muc.with_room(room, |r| {
+                archived = r.archived.then(|| r.jid.clone());
+                let id = archived.as_ref().map(|_| id.as_str());
+                r.groupchat_with_id(from, message, Utc::now(), id)
+                    .map(|f| (f, subject))
+            });
+            if let (Some(Ok((out, _))), Some(jid)) = (&out, archived) {
+                mam::archive(server, &jid, id, out).await;
+            }
+            out
         }
         (None, None) => Some(Err(MucError::BadRequest(
             "messages to a room are groupchat",
@@ -350,6 +358,7 @@ pub async fn session_ended(server: &Arc<Server>, jid: &FullJid) {
         fanout::deliver(server, out).await;
         if muc.drop_if_vanished(&name) {
             persist::save(server, muc, &name).await;
+            mam::forget(server, muc, &name).await;
         }
     }
 }

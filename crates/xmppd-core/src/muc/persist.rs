@@ -29,7 +29,8 @@ pub async fn ensure_loaded(server: &Arc<Server>, muc: &Service) {
             let mut map = muc.map();
             for room in stored {
                 match restore(muc, &room) {
-                    Some(r) => {
+                    Some(mut r) => {
+                        r.archived = server.enabled(xmppd_config::Module::Mam);
                         map.insert(room.name.clone(), Arc::new(Mutex::new(r)));
                     }
                     None => tracing::warn!(room = %room.name, "a stored room could not be read"),

@@ -7,6 +7,9 @@ use xmpp_parsers::disco::{DiscoInfoResult, DiscoItemsResult, Identity, Item};
 use super::config::Whois;
 use super::room::Room;
 
+/// XEP-0313 namespace, advertised by archived rooms.
+pub const NS_MAM: &str = "urn:xmpp:mam:2";
+
 /// The service's own disco#info (§6.1).
 pub fn service_info(name: &str) -> DiscoInfoResult {
     DiscoInfoResult {
@@ -47,7 +50,7 @@ pub fn service_items<'a>(rooms: impl Iterator<Item = &'a Room>) -> DiscoItemsRes
 pub fn room_info(room: &Room, jid: &BareJid) -> DiscoInfoResult {
     let c = &room.config;
     let pick = |on: bool, yes: &str, no: &str| if on { yes.to_owned() } else { no.to_owned() };
-    let features = [
+    let mut features = vec![
         xmpp_parsers::ns::MUC.to_owned(),
         "vcard-temp".to_owned(),
         "urn:xmpp:ping".to_owned(),
@@ -66,6 +69,9 @@ pub fn room_info(room: &Room, jid: &BareJid) -> DiscoInfoResult {
             "muc_semianonymous",
         ),
     ];
+    if room.archived {
+        features.push(NS_MAM.to_owned());
+    }
     let name = if c.name.is_empty() {
         jid.node()
             .map(|n| n.as_str().to_owned())

@@ -16,8 +16,20 @@ impl Room {
     pub fn groupchat(
         &mut self,
         from: &FullJid,
+        message: Message,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Fanout>, MucError> {
+        self.groupchat_with_id(from, message, now, None)
+    }
+
+    /// As [`Room::groupchat`]; a message with a body gets the room's XEP-0359 stanza id
+    /// `archive_id` (in the fan-out and the history) when the room archives it.
+    pub fn groupchat_with_id(
+        &mut self,
+        from: &FullJid,
         mut message: Message,
         now: DateTime<Utc>,
+        archive_id: Option<&str>,
     ) -> Result<Vec<Fanout>, MucError> {
         let sender = self.occupant(from).ok_or(MucError::NotOccupant)?.clone();
         let is_subject = !message.subjects.is_empty() && message.bodies.is_empty();
@@ -32,6 +44,15 @@ impl Room {
         }
         message.from = self.occupant_jid(&sender.nick).map(Into::into);
         message.to = None;
+        // XEP-0359 §5: no occupant may plant a stanza id in the room's name.
+        let room = Jid::from(self.jid.clone());
+        message.payloads.retain(|p| {
+            !(p.is("stanza-id", xmpp_parsers::ns::SID)
+                && p.attr("by").and_then(|b| Jid::new(b).ok()).as_ref() == Some(&room))
+        });
+        if let Some(id) = archive_id.filter(|_| !is_subject && !message.bodies.is_empty()) {
+            crate::xep0313_mam::stamp_stanza_id(&mut message, &self.jid, id);
+        }
         let stanza = Element::from(message.clone());
         if is_subject {
             let text = message

@@ -16,6 +16,8 @@ pub mod room;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_archive;
 
 use jid::Jid;
 use minidom::Element;

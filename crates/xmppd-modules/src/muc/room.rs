@@ -52,6 +52,8 @@ pub struct Room {
     pub history: History,
     /// The room's vCard (room avatar), as its owners set it.
     pub vcard: Option<Element>,
+    /// The room keeps a XEP-0313 archive (set by the server, not stored with the room).
+    pub archived: bool,
 }
 
 /// A presence from a would-be or current occupant.
@@ -78,6 +80,7 @@ impl Room {
             locked: true,
             history: History::default(),
             vcard: None,
+            archived: false,
         }
     }
 
@@ -98,6 +101,7 @@ impl Room {
             locked: false,
             history: History::default(),
             vcard,
+            archived: false,
         }
     }
 
@@ -201,12 +205,17 @@ impl Room {
             role,
             presence,
         });
+        let mut self_codes = if created {
+            vec![Status::RoomHasBeenCreated]
+        } else {
+            vec![]
+        };
+        if self.archived {
+            // XEP-0045 §10.2.1 / XEP-0313 §5: occupants learn on entry that the room is logged.
+            self_codes.push(Status::ConfigRoomLoggingEnabled);
+        }
         let extra = Extra {
-            self_codes: if created {
-                vec![Status::RoomHasBeenCreated]
-            } else {
-                vec![]
-            },
+            self_codes,
             ..Extra::default()
         };
         out.extend(self.presence_of(self.occupants.len() - 1, &extra, true));
