@@ -85,7 +85,11 @@ async def test_both_sides_archived_with_paging_and_filters(server):
             assert sid is not None and sid.get("by") == olaf and sid.get("id")
         c.send_message(mto=nina, mbody="from pia", mtype="chat")
         await a.chat("from pia")
-        mid = dt.datetime.now(dt.timezone.utc)
+        # The archive keeps milliseconds: put `mid` a millisecond after what arrived so far, and
+        # let the clock pass it before the next message, so the two sides are distinct instants.
+        mid = dt.datetime.now(dt.timezone.utc) + dt.timedelta(milliseconds=1)
+        while dt.datetime.now(dt.timezone.utc) < mid + dt.timedelta(milliseconds=1):
+            await asyncio.sleep(0.001)
         b.send_message(mto=nina, mbody="reply", mtype="chat")
         await a.chat("reply")
 
