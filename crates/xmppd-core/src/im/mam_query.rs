@@ -146,7 +146,26 @@ async fn run_query(
     session: &Session,
     payload: Element,
 ) -> Result<Option<Element>, Option<Error>> {
-    let owner = session.bare();
+    let (results, fin) = results(server, &session.bare(), session.jid(), payload).await?;
+    for out in results {
+        let Some(bytes) = serialise(&out) else {
+            continue;
+        };
+        if !session.handle.send_wait(bytes).await {
+            break;
+        }
+    }
+    Ok(Some(fin))
+}
+
+/// Runs a query on `owner`'s archive (an account's or a room's): the result messages for
+/// `to`, in the order to send them, and the `<fin/>` that ends the answer.
+pub(crate) async fn results(
+    server: &Server,
+    owner: &BareJid,
+    to: &jid::FullJid,
+    payload: Element,
+) -> Result<(Vec<Element>, Element), Option<Error>> {
     let (query, page) = read(server, owner.as_str(), payload).await?;
     let first = page.items.first().map(|i| i.stanza_id.clone());
     let last = page.items.last().map(|i| i.stanza_id.clone());
@@ -154,28 +173,25 @@ async fn run_query(
     if query.flip {
         items.reverse();
     }
-    for item in items {
-        let Some(message) = std::str::from_utf8(&item.stanza)
-            .ok()
-            .and_then(|t| t.parse::<Element>().ok())
-            .and_then(|e| Message::try_from(e).ok())
-        else {
-            continue;
-        };
-        let out = rules::result_message(
-            &owner,
-            session.jid(),
-            query.queryid.as_deref(),
-            item.stanza_id,
-            DateTime::<Utc>::from(item.stored_at),
-            message,
-        );
-        let Some(bytes) = serialise(&out.into()) else {
-            continue;
-        };
-        if !session.handle.send_wait(bytes).await {
-            break;
-        }
-    }
-    Ok(Some(rules::fin(page.complete, first, last).into()))
+    let results = items
+        .into_iter()
+        .filter_map(|item| {
+            let message = std::str::from_utf8(&item.stanza)
+                .ok()
+                .and_then(|t| t.parse::<Element>().ok())
+                .and_then(|e| Message::try_from(e).ok())?;
+            Some(
+                rules::result_message(
+                    owner,
+                    to,
+                    query.queryid.as_deref(),
+                    item.stanza_id,
+                    DateTime::<Utc>::from(item.stored_at),
+                    message,
+                )
+                .into(),
+            )
+        })
+        .collect();
+    Ok((results, rules::fin(page.complete, first, last).into()))
 }

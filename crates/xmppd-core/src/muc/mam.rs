@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use jid::{BareJid, FullJid};
 use minidom::Element;
 use xmpp_parsers::iq::Iq;
@@ -11,7 +10,7 @@ use xmpp_parsers::message::Message;
 use xmpp_parsers::muc::user::Affiliation;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
 use xmppd_modules::muc::Fanout;
-use xmppd_modules::{stanza_error, xep0313_mam as rules};
+use xmppd_modules::stanza_error;
 
 use xmppd_config::Module;
 use xmppd_storage::Archive;
@@ -137,30 +136,9 @@ async fn run(
     to: &FullJid,
     payload: Element,
 ) -> Result<Element, Option<xmppd_modules::Error>> {
-    let (query, page) = mam_query::read(server, room.as_str(), payload).await?;
-    let first = page.items.first().map(|i| i.stanza_id.clone());
-    let last = page.items.last().map(|i| i.stanza_id.clone());
-    let mut items = page.items;
-    if query.flip {
-        items.reverse();
+    let (results, fin) = mam_query::results(server, room, to, payload).await?;
+    for out in results {
+        route(server, out).await;
     }
-    for item in items {
-        let Some(message) = std::str::from_utf8(&item.stanza)
-            .ok()
-            .and_then(|t| t.parse::<Element>().ok())
-            .and_then(|e| Message::try_from(e).ok())
-        else {
-            continue;
-        };
-        let out = rules::result_message(
-            room,
-            to,
-            query.queryid.as_deref(),
-            item.stanza_id,
-            DateTime::<Utc>::from(item.stored_at),
-            message,
-        );
-        route(server, out.into()).await;
-    }
-    Ok(rules::fin(page.complete, first, last).into())
+    Ok(fin)
 }
