@@ -20,7 +20,6 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 use tokio_rustls::server::TlsStream;
 use xmppd_modules::xep0352_csi::{self, ClientState};
 use xmppd_storage::{Accounts, User};
@@ -108,8 +107,8 @@ struct Connection {
     peer: SocketAddr,
     io: Io,
     c2s: C2s,
-    outbox_tx: mpsc::Sender<Outgoing>,
-    outbox_rx: mpsc::Receiver<Outgoing>,
+    outbox_tx: crate::outbox::Sender,
+    outbox_rx: crate::outbox::Receiver,
     session: Option<Session>,
     /// The username of a SASL attempt that has not succeeded yet (for the failure counters).
     attempt: Option<String>,
@@ -133,8 +132,13 @@ pub async fn serve(runtime: Arc<Runtime>, tcp: TcpStream, peer: SocketAddr, kind
         ListenerKind::C2sStartTls => (Io::Plain(tcp), Transport::Plain),
         ListenerKind::C2sDirectTls => {
             let acceptor = tokio_rustls::TlsAcceptor::from(runtime.direct_tls.clone());
-            let handshake =
-                tokio::time::timeout(login_timeout(&runtime), acceptor.accept(tcp)).await;
+            // Boxed: the handshake's state (a whole TLS connection) would otherwise size the
+            // task's future for the session's life.
+            let handshake = Box::pin(tokio::time::timeout(
+                login_timeout(&runtime),
+                acceptor.accept(tcp),
+            ))
+            .await;
             let Ok(Ok(tls)) = handshake else {
                 tracing::debug!(%peer, "direct TLS handshake failed");
                 return;
@@ -166,7 +170,7 @@ pub fn client_limits(runtime: &Runtime) -> xmppd_stream::Limits {
 }
 
 async fn drive(runtime: Arc<Runtime>, peer: SocketAddr, io: Io, transport: Transport) {
-    let (outbox_tx, outbox_rx) = mpsc::channel(OUTBOX);
+    let (outbox_tx, outbox_rx) = crate::outbox::channel(OUTBOX);
     let c2s = C2s::new(runtime.c2s.clone(), transport);
     let mut conn = Connection {
         runtime,
@@ -244,7 +248,9 @@ impl Connection {
                         StreamError::new(DefinedCondition::ConnectionTimeout)
                             .with_text("Not logged in in time"),
                     ));
-                    let _ = self.carry_out(actions).await;
+                    // Boxed like the other handlers, or the idle loop's future would be
+                    // as large as everything `carry_out` can reach.
+                    let _ = Box::pin(self.carry_out(actions)).await;
                     return;
                 }
             }
@@ -267,7 +273,7 @@ impl Connection {
                     return self.carry_out(actions).await;
                 }
             }
-            next = self.outbox_rx.try_recv().ok();
+            next = self.outbox_rx.try_recv();
         }
         self.sm_after_batch().await?;
         self.last_write = tokio::time::Instant::now();

@@ -8,6 +8,7 @@ pub mod csi;
 pub mod error;
 pub mod im;
 pub mod muc;
+pub mod outbox;
 pub mod proxy65;
 pub mod router;
 pub mod runtime;

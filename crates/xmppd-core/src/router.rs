@@ -9,7 +9,6 @@ use jid::{BareJid, FullJid};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use tokio::sync::mpsc;
 use xmppd_stream::StreamError;
 
 /// What a session's writer receives.
@@ -44,7 +43,7 @@ pub struct PresenceState {
 pub struct SessionHandle {
     pub id: u64,
     pub jid: FullJid,
-    outbox: mpsc::Sender<Outgoing>,
+    outbox: crate::outbox::Sender,
     pub presence: Mutex<PresenceState>,
     /// XEP-0198 is on: messages this session cannot take go to offline storage.
     pub sm_enabled: std::sync::atomic::AtomicBool,
@@ -124,7 +123,7 @@ impl Router {
     pub fn bind(
         &self,
         jid: FullJid,
-        outbox: mpsc::Sender<Outgoing>,
+        outbox: crate::outbox::Sender,
         max_resources: usize,
     ) -> Result<Arc<SessionHandle>, BindError> {
         let bare = jid.to_bare();
@@ -244,13 +243,13 @@ mod tests {
     #[test]
     fn bind_lookup_unbind() {
         let router = Router::new();
-        let (tx, mut rx) = mpsc::channel(4);
+        let (tx, mut rx) = crate::outbox::channel(4);
         let a = router.bind(jid("a@x.test/phone"), tx.clone(), 10).unwrap();
         let b = router.bind(jid("a@x.test/laptop"), tx, 10).unwrap();
         assert_eq!(router.sessions(&a.jid.to_bare()).len(), 2);
         assert_eq!(router.session(&jid("a@x.test/laptop")).unwrap().id, b.id);
         assert!(a.send(Bytes::from_static(b"<message/>")));
-        assert!(matches!(rx.try_recv(), Ok(Outgoing::Stanza(b)) if &b[..] == b"<message/>"));
+        assert!(matches!(rx.try_recv(), Some(Outgoing::Stanza(b)) if &b[..] == b"<message/>"));
         router.unbind(&a);
         router.unbind(&b);
         assert_eq!(router.session_count(), 0);
@@ -260,12 +259,12 @@ mod tests {
     #[test]
     fn same_resource_replaces_the_old_session_with_conflict() {
         let router = Router::new();
-        let (old_tx, mut old_rx) = mpsc::channel(4);
-        let (new_tx, _new_rx) = mpsc::channel(4);
+        let (old_tx, mut old_rx) = crate::outbox::channel(4);
+        let (new_tx, _new_rx) = crate::outbox::channel(4);
         let old = router.bind(jid("a@x.test/r"), old_tx, 10).unwrap();
         let new = router.bind(jid("a@x.test/r"), new_tx, 10).unwrap();
         match old_rx.try_recv() {
-            Ok(Outgoing::Close(e)) => {
+            Some(Outgoing::Close(e)) => {
                 assert_eq!(
                     e.condition,
                     xmpp_parsers::stream_error::DefinedCondition::Conflict
@@ -281,7 +280,7 @@ mod tests {
     #[test]
     fn resource_limit_is_enforced() {
         let router = Router::new();
-        let (tx, _rx) = mpsc::channel(4);
+        let (tx, _rx) = crate::outbox::channel(4);
         router.bind(jid("a@x.test/1"), tx.clone(), 2).unwrap();
         router.bind(jid("a@x.test/2"), tx.clone(), 2).unwrap();
         assert_eq!(
@@ -293,7 +292,7 @@ mod tests {
     #[test]
     fn full_outbox_refuses_instead_of_blocking() {
         let router = Router::new();
-        let (tx, _rx) = mpsc::channel(1);
+        let (tx, _rx) = crate::outbox::channel(1);
         let s = router.bind(jid("a@x.test/1"), tx, 2).unwrap();
         assert!(s.send(Bytes::from_static(b"1")));
         assert!(!s.send(Bytes::from_static(b"2")));

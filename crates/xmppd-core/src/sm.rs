@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use xmppd_stream::framing::{Limits, StreamEvent, StreamHeader, StreamReader};
 use xmppd_stream::sm::{Inbound, Outbound};
 
@@ -55,8 +55,8 @@ impl SmState {
 #[derive(Debug)]
 pub struct Detached {
     pub session: Session,
-    pub outbox_tx: mpsc::Sender<Outgoing>,
-    pub outbox_rx: mpsc::Receiver<Outgoing>,
+    pub outbox_tx: crate::outbox::Sender,
+    pub outbox_rx: crate::outbox::Receiver,
     pub csi: Csi,
     pub sm: SmState,
 }
@@ -243,9 +243,9 @@ async fn store_undelivered(
     server: &Arc<Server>,
     session: &Session,
     mut undelivered: Vec<Bytes>,
-    outbox: &mut mpsc::Receiver<Outgoing>,
+    outbox: &mut crate::outbox::Receiver,
 ) {
-    while let Ok(out) = outbox.try_recv() {
+    while let Some(out) = outbox.try_recv() {
         if let Outgoing::Stanza(bytes) = out {
             undelivered.push(bytes);
         }

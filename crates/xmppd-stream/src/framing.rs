@@ -187,8 +187,8 @@ impl HeaderSniffer {
 }
 
 /// The longest name or attribute value a stream may carry (longer text is split, not refused).
-/// rxml keeps a scratch buffer of this size for the life of every stream, so it is a
-/// per-session memory cost; its default (8 KiB) doubles it. The longest legal attribute
+/// rxml reserves a scratch buffer of this size while it reads a stanza (we release it between
+/// stanzas), so it is a per-session memory cost under load; its default (8 KiB) doubles it. The longest legal attribute
 /// value in XMPP is a JID of 3071 bytes (RFC 7622 §3.1).
 pub const MAX_TOKEN_BYTES: usize = 4096;
 
@@ -251,14 +251,17 @@ impl StreamReader {
             ReaderState::BeforeHeader | ReaderState::Open => {}
         }
         match self.parse_one(data) {
-            Ok(Some(ev)) => Ok(Some(ev)),
-            Ok(None) => {
-                if self.stack.is_empty() {
-                    // Idle between stanzas: give the lexer's scratch memory and the element
-                    // stack's capacity back.
-                    self.parser.release_temporaries();
-                    self.stack = Vec::new();
+            Ok(Some(ev)) => {
+                // A stanza that ends the input (often the last one before the caller must
+                // answer, as bind does) leaves the stream idle too: the caller may not feed
+                // us again until the client writes, so release now rather than on that read.
+                if data.is_empty() {
+                    self.release_if_idle();
                 }
+                Ok(Some(ev))
+            }
+            Ok(None) => {
+                self.release_if_idle();
                 Ok(None)
             }
             Err(e) => {
@@ -266,6 +269,15 @@ impl StreamReader {
                 self.stack = Vec::new();
                 Err(e)
             }
+        }
+    }
+
+    /// Idle between stanzas: give the lexer's scratch memory and the element stack's
+    /// capacity back (ARCHITECTURE: memory per session).
+    fn release_if_idle(&mut self) {
+        if self.stack.is_empty() {
+            self.parser.release_temporaries();
+            self.stack = Vec::new();
         }
     }
 

@@ -197,7 +197,7 @@ impl Connection {
     /// The connection ended: a resumable session waits for its client unless the stream was
     /// closed on purpose; otherwise it ends, with undelivered messages kept offline.
     pub(super) async fn sm_finish(&mut self, session: crate::im::Session, sm: SmState) {
-        let (_, empty_rx) = tokio::sync::mpsc::channel(1);
+        let (_, empty_rx) = crate::outbox::channel(1);
         let timeout = Duration::from_secs(u64::from(sm.timeout_secs));
         let resumable = sm.id.clone().filter(|_| !self.closed);
         let detached = Detached {
