@@ -174,13 +174,17 @@ async def test_history_and_subject_on_join(fresh_server):
         for n in range(4):
             alice.send_message(mto=room, mbody=f"line {n}", mtype="groupchat")
         await take(own, "last line", match=lambda m: m["body"] == "line 3")
+        # Registered before Heidi joins: her arrival reaches Alice on another stream, with no
+        # order against Heidi's own join finishing, so it must not be mistaken for what follows.
+        seen = events(alice, f"muc::{room}::presence")
         _, subject, _, history = await join(heidi, room, "Heidi", maxstanzas=2)
         assert [m["body"] for m in history] == ["line 2", "line 3"]
         assert all(m["delay"]["from"] == room for m in history)
         assert subject["subject"] == "Once upon a time"
         # Participants may not change the subject by default.
         # A nick change: the others see the old nick leave with 303 and the new one.
-        seen = events(alice, f"muc::{room}::presence")
+        await take(seen, "Heidi's arrival",
+                   match=lambda p: p["from"] == f"{room}/Heidi" and p["type"] != "unavailable")
         heidi.send_presence(pto=f"{room}/Hedy")
         left = await take(seen, "nick change", match=lambda p: p["from"] == f"{room}/Heidi")
         assert left["type"] == "unavailable" and 303 in {int(c) for c in left["muc"]["status_codes"]}
