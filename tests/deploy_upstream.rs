@@ -6,6 +6,10 @@
 //! the container's description); with the image gone, `never` is a plan error and
 //! `if-not-present` a failed pull that touches nothing.
 //!
+//! Then the same against a real registry (Debian's `docker-registry` on loopback, which the
+//! engine may use over plain HTTP): `always` pulls at every apply, an unchanged image changes
+//! nothing, and a new image pushed under the same tag replaces the container.
+//!
 //! The deployment has xmppd only (no HTTPS front), so no nginx image is needed. The static
 //! xmppd build takes minutes: `XMPPD_STATIC_BINARY` names a binary built earlier.
 
@@ -41,19 +45,22 @@ struct Deployment {
     dir: tempfile::TempDir,
     ports: (u16, u16),
     binary: PathBuf,
+    /// The xmppd image reference the spec names.
+    reference: String,
     /// Images this test made, removed at the end.
     images: Vec<String>,
 }
 
 impl Deployment {
-    fn new() -> Self {
+    fn new(reference: &str) -> Self {
         let suffix: u32 = rand_suffix();
         Self {
             name: format!("himg-{suffix:08x}"),
             dir: tempfile::tempdir().expect("tempdir"),
             ports: (free_port(), free_port()),
             binary: xmppd_binary(),
-            images: Vec::new(),
+            reference: reference.to_owned(),
+            images: vec![reference.to_owned()],
         }
     }
 
@@ -63,12 +70,13 @@ impl Deployment {
              ports:\n  c2s: {c2s}\n  c2s_direct_tls: {direct}\n  s2s: null\n  s2s_direct_tls: null\n\
              \x20 http: null\n  https: null\n\
              http:\n  bosh: false\n  websocket: false\n\
-             runtime:\n  state_dir: {state}\n  images:\n    xmppd:\n      reference: {REFERENCE}\n\
+             runtime:\n  state_dir: {state}\n  images:\n    xmppd:\n      reference: {reference}\n\
              \x20     pull: {pull}\n",
             name = self.name,
             c2s = self.ports.0,
             direct = self.ports.1,
             state = self.dir.path().join("state").display(),
+            reference = self.reference,
         );
         let v = deploy::validate_text(&yaml, self.dir.path()).expect("readable");
         v.model
@@ -116,7 +124,11 @@ impl Drop for Deployment {
         if let Err(e) = deploy::ops::destroy::destroy(&model, &state, true, &mut std::io::sink()) {
             eprintln!("cleaning up {}: {e}", self.name);
         }
-        let images = self.images.clone();
+        let mut images = self.images.clone();
+        let repo = self
+            .reference
+            .rsplit_once(':')
+            .map_or(self.reference.clone(), |(r, _)| r.to_owned());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -125,6 +137,17 @@ impl Drop for Deployment {
             let Ok(docker) = deploy::images::connect().await else {
                 return;
             };
+            // A pull leaves `repo@digest` references behind as well.
+            let listed = docker
+                .list_images(None::<bollard::query_parameters::ListImagesOptions>)
+                .await
+                .unwrap_or_default();
+            images.extend(
+                listed
+                    .into_iter()
+                    .flat_map(|i| i.repo_digests)
+                    .filter(|d| d.starts_with(&format!("{repo}@"))),
+            );
             for image in images {
                 let _ = docker
                     .remove_image(
@@ -192,8 +215,7 @@ fn assert_failed_pull(result: Result<(Plan, String), ApplyError>) {
 
 #[test]
 fn upstream_images_follow_their_pull_policy() {
-    let mut dep = Deployment::new();
-    dep.images.push(REFERENCE.to_owned());
+    let mut dep = Deployment::new(REFERENCE);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -296,5 +318,179 @@ fn upstream_images_follow_their_pull_policy() {
         assert!(plan.changes[0].reason.contains("pull: image not present"));
         assert_failed_pull(dep.apply("if-not-present").await);
         assert_eq!(container_state(&docker, &dep.container()).await, after);
+    });
+}
+
+/// Debian's `docker-registry` on a free loopback port, stopped when dropped.
+struct Registry {
+    port: u16,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .expect("registry config");
+        let child = std::process::Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect(
+                "docker-registry (Debian package docker-registry; scripts/test.sh installs it)",
+            );
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the registry did not listen on {port} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            port,
+            child,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn tag(docker: &Docker, image: &str, reference: &str) {
+    let (repo, tag) = reference.rsplit_once(':').expect("repo:tag");
+    docker
+        .tag_image(
+            image,
+            Some(TagImageOptions {
+                repo: Some(repo.to_owned()),
+                tag: Some(tag.to_owned()),
+            }),
+        )
+        .await
+        .expect("tag");
+}
+
+async fn push(docker: &Docker, reference: &str) {
+    use futures::StreamExt as _;
+    let (repo, tag) = reference.rsplit_once(':').expect("repo:tag");
+    let options = bollard::query_parameters::PushImageOptions {
+        tag: Some(tag.to_owned()),
+        ..Default::default()
+    };
+    let mut stream = docker.push_image(repo, Some(options), None);
+    while let Some(item) = stream.next().await {
+        item.expect("push");
+    }
+}
+
+async fn image_id(docker: &Docker, reference: &str) -> String {
+    docker
+        .inspect_image(reference)
+        .await
+        .expect("inspect image")
+        .id
+        .expect("id")
+}
+
+#[test]
+fn always_pulls_from_a_registry_and_replaces_only_for_a_new_image() {
+    let registry = Registry::start();
+    let reference = format!("127.0.0.1:{}/himg-xmppd:test", registry.port);
+    let (repo, _) = reference.rsplit_once(':').expect("repo:tag");
+    let mut dep = Deployment::new(&reference);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let docker = deploy::images::connect().await.expect("docker");
+        let options = deploy::images::Options {
+            xmppd: XmppdSource::Binary(dep.binary.clone()),
+            progress: false,
+        };
+        let local = deploy::images::ensure_xmppd(&docker, &options)
+            .await
+            .expect("local xmppd image");
+        let first_id = image_id(&docker, &local.reference).await;
+        // In the registry only: the engine has it under its local name alone.
+        tag(&docker, &local.reference, &reference).await;
+        push(&docker, &reference).await;
+        docker
+            .remove_image(&reference, None::<RemoveImageOptions>, None)
+            .await
+            .expect("untag");
+
+        let plan = dep.plan("always").await.expect("plan");
+        assert_eq!(plan.changes[0].name, reference);
+        assert!(plan.changes[0].reason.contains("pull: image not present"));
+        dep.apply("always").await.expect("apply pulls");
+        let before = container_state(&docker, &dep.container()).await;
+        assert!(before.2, "xmppd runs");
+        assert_eq!(before.3, first_id, "from the pulled image");
+
+        // Pulled again and unchanged: the pull is the only step.
+        let (plan, out) = dep.apply("always").await.expect("second apply");
+        assert_eq!(summary(&plan), [format!("Update Image {reference}")]);
+        assert!(!out.contains("after pulling"), "{out}");
+        assert_eq!(container_state(&docker, &dep.container()).await, before);
+
+        // A new image under the same tag in the registry; the engine still has the old one.
+        let mut root = deploy::images::xmppd::rootfs(&dep.binary).expect("root");
+        root.file("/etc/himg-variant", 0o644, "registry\n");
+        let tar = root.tar().expect("tar");
+        deploy::images::import(
+            &docker,
+            "xmppd",
+            repo,
+            "test",
+            deploy::images::xmppd::changes(),
+            tar,
+        )
+        .await
+        .expect("import the variant");
+        let variant_id = image_id(&docker, &reference).await;
+        dep.images.push(variant_id.clone());
+        push(&docker, &reference).await;
+        tag(&docker, &local.reference, &reference).await;
+        assert_eq!(image_id(&docker, &reference).await, first_id);
+        let plan = dep.plan("always").await.expect("plan");
+        assert_eq!(summary(&plan), [format!("Update Image {reference}")]);
+
+        let (plan, out) = dep.apply("always").await.expect("apply the new image");
+        assert!(out.contains("after pulling"), "{out}");
+        assert_eq!(
+            summary(&plan),
+            [
+                format!("Update Image {reference}"),
+                format!("Replace Container {}", dep.container())
+            ]
+        );
+        let after = container_state(&docker, &dep.container()).await;
+        assert!(after.2, "the new xmppd runs");
+        assert_ne!(after.0, before.0, "a new container");
+        assert_eq!(after.3, variant_id, "from the new image");
+        let plan = dep.plan("always").await.expect("plan");
+        assert_eq!(summary(&plan), [format!("Update Image {reference}")]);
     });
 }
