@@ -1,7 +1,8 @@
 //! Carries out a [`Plan`]: validate (done by the caller), renew certificates, compute the
-//! desired state, diff, check a new nginx config with `nginx -t` in the nginx image, execute
-//! the changes in order (waiting for health after each container), then observe again: a
-//! plan that is still not empty is an error. Every step is idempotent, so an apply killed at
+//! desired state, diff, build or pull the images first (after a pull, plan the rest again with
+//! the image ids the engine has now), check a new nginx config with `nginx -t` in the nginx
+//! image, execute the changes in order (waiting for health after each container), then
+//! observe again: a plan that is still not empty is an error. Every step is idempotent, so an apply killed at
 //! any point leaves a state from which the next apply converges.
 
 mod context;
