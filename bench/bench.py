@@ -163,8 +163,7 @@ def main():
                 log(f"round {rnd + 1}/{cfg.rounds}: {s.name}")
                 results["rounds"][s.name].append(guarded(one_round, s, cfg, base, rnd))
         log("DH and deploy timings")
-        results["extras"] = guarded(extras.run, args.deploy, base, cfg.dh_bits,
-                                    os.path.join(ROOT, "examples", "quickstart.yaml"))
+        results["extras"] = guarded(extras.run, args.deploy, base, cfg.dh_bits)
     finally:
         for s in servers:
             s.stop()

@@ -10,6 +10,8 @@ command -v nginx >/dev/null || need_apt+=(nginx-light)
 command -v pg_ctlcluster >/dev/null || need_apt+=(postgresql)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v pebble >/dev/null || need_apt+=(pebble)
+# A real registry on loopback for the upstream-image pull tests (tests/deploy_upstream.rs).
+command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v chromium >/dev/null || need_apt+=(chromium)
 [ -f /usr/share/javascript/strophe/strophe.js ] || need_apt+=(libjs-strophe)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -2,6 +2,7 @@
 //! path. No IO: relative paths are resolved against the spec's folder but never opened.
 
 mod checks;
+pub mod images;
 pub mod names;
 mod network;
 pub mod suites;
@@ -9,9 +10,10 @@ pub mod tls;
 
 use crate::diag::Diagnostic;
 use crate::spec::{
-    self, Auth, ByteSize, Challenge, Duration, FfdheGroup, Http, Images, Limits, Logging, Module,
+    self, Auth, ByteSize, Challenge, Duration, FfdheGroup, Http, Limits, Logging, Module,
     Registration, RoomCreation, Spec,
 };
+pub use images::{ImageReference, ImageSource, Images, Upstream};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 pub use tls::TlsPolicy;
@@ -207,7 +209,7 @@ impl Model {
         };
         checks::auth(spec, &mut d);
         let storage = checks::storage(spec, base, &mut d);
-        checks::runtime(spec, &mut d);
+        let images = checks::runtime(spec, &mut d);
         if d.iter().any(Diagnostic::is_error) {
             return Err(d);
         }
@@ -236,7 +238,7 @@ impl Model {
             welcome_message: spec.welcome_message.clone(),
             storage,
             runtime: Runtime {
-                images: spec.runtime.images.clone(),
+                images,
                 state_dir: resolve(base, &spec.runtime.state_dir),
                 limits: spec.runtime.limits.clone(),
             },

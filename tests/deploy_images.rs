@@ -2,7 +2,7 @@
 //! empty root) runs `about` and serves the rendered quickstart config as uid 10000; the nginx
 //! image (minimal root from Debian's nginx) passes `nginx -t` on the rendered quickstart config;
 //! a second `ensure` finds the content-hash tags and imports nothing; a missing upstream image
-//! is a clear error.
+//! is pulled (which fails here, with no registry) or refused under `pull: never`.
 //!
 //! The static xmppd build takes minutes: it runs once per test binary (a `OnceLock`), or not at
 //! all when `XMPPD_STATIC_BINARY` names a binary built earlier. Images are kept (tagged), so
@@ -328,18 +328,21 @@ async fn second_ensure_imports_nothing_and_keeps_the_tags() {
 }
 
 #[tokio::test]
-async fn missing_upstream_image_is_a_clear_error() {
+async fn a_missing_upstream_image_is_pulled_or_refused_as_its_policy_says() {
     let docker = connect().await.expect("docker");
-    let model = model(
-        "name: upstream\ndomain: xmpp.localhost\ntls:\n  certificates:\n    source: local-ca\n\
-         runtime:\n  images:\n    xmppd:\n      reference: registry.invalid/xmppd:none\n",
-    );
+    let spec = |pull: &str| {
+        model(&format!(
+            "name: upstream\ndomain: xmpp.localhost\ntls:\n  certificates:\n    source: local-ca\n\
+             runtime:\n  images:\n    xmppd:\n      reference: registry.invalid/xmppd:none\n\
+             \x20     pull: {pull}\n"
+        ))
+    };
     // Never built: the xmppd image comes from the spec's reference.
     let options = Options {
         xmppd: XmppdSource::Binary(PathBuf::from("unused")),
         progress: false,
     };
-    let err = ensure(&docker, &model, &options)
+    let err = ensure(&docker, &spec("never"), &options)
         .await
         .expect_err("no such image");
     assert!(
@@ -347,8 +350,19 @@ async fn missing_upstream_image_is_a_clear_error() {
             if reference == "registry.invalid/xmppd:none"),
         "{err}"
     );
+    assert!(err.to_string().contains("pull: never"), "{err}");
+    // There is no registry here: the pull is tried and fails, naming the step and the image.
+    let err = ensure(&docker, &spec("if-not-present"), &options)
+        .await
+        .expect_err("no registry");
     assert!(
-        err.to_string().contains("runtime.images.xmppd.reference"),
+        matches!(&err, ImagesError::Pull { component: "xmppd", reference, .. }
+            if reference == "registry.invalid/xmppd:none"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("pulling the xmppd image registry.invalid/xmppd:none"),
         "{err}"
     );
 }

@@ -56,7 +56,11 @@ def table(results, summary):
         lines.append(f"| {label.format(**fmt_args)} | " + " | ".join(cells) + " |")
     extras = results.get("extras", {})
     for key, value in extras.items():
-        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+        if isinstance(value, dict) and "median" in value:
+            shown = (f"median {value['median']} (min {value['min']}, max {value['max']},"
+                     f" {value['runs']} runs)")
+        else:
+            shown = f"{value:.2f}" if isinstance(value, float) else str(value)
         lines.append(f"| {key} | {shown} |" + " |" * (len(names) - 1))
     return "\n".join(lines)
 

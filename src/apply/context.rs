@@ -2,9 +2,9 @@
 //! directory and the images the spec needs (hashed, not yet imported).
 
 use super::ApplyError;
-use crate::desired::{self, Desired, Inputs, NGINX, XMPPD};
+use crate::desired::{self, Desired, Inputs, NGINX, UpstreamImage, XMPPD};
 use crate::images::{self, Prepared};
-use crate::model::Model;
+use crate::model::{Model, Upstream};
 use crate::observe::Observed;
 use bollard::Docker;
 use std::collections::BTreeMap;
@@ -23,17 +23,22 @@ pub struct Options {
 /// Where a component's image comes from.
 #[derive(Debug, Clone)]
 enum Image {
-    Upstream(String),
+    Upstream(Upstream),
     Local(Box<Prepared>),
 }
 
 impl Image {
     fn reference(&self) -> String {
         match self {
-            Image::Upstream(r) => r.clone(),
+            Image::Upstream(u) => u.reference.clone(),
             Image::Local(p) => p.reference(),
         }
     }
+}
+
+/// The component names images are reported under.
+fn component_name(component: &str) -> &'static str {
+    if component == XMPPD { "xmppd" } else { "nginx" }
 }
 
 #[derive(Debug)]
@@ -58,14 +63,14 @@ impl Context {
         })?;
         let mut imgs = BTreeMap::new();
         let refs = &model.runtime.images;
-        let xmppd = match &refs.xmppd.reference {
-            Some(r) => Image::Upstream(r.clone()),
+        let xmppd = match refs.xmppd.upstream() {
+            Some(u) => Image::Upstream(u.clone()),
             None => Image::Local(Box::new(images::prepare_xmppd(&options.images).await?)),
         };
         imgs.insert(XMPPD.to_owned(), xmppd);
         if model.has_web() {
-            let nginx = match &refs.nginx.reference {
-                Some(r) => Image::Upstream(r.clone()),
+            let nginx = match refs.nginx.upstream() {
+                Some(u) => Image::Upstream(u.clone()),
                 None => Image::Local(Box::new(images::prepare_nginx().await?)),
             };
             imgs.insert(NGINX.to_owned(), nginx);
@@ -109,8 +114,16 @@ impl Context {
         }
     }
 
-    /// The desired state from the model and what the state directory holds now.
-    pub fn desired(&self) -> Result<Desired, ApplyError> {
+    /// The desired state from the model, what the state directory holds now and the ids of
+    /// the upstream images the engine has.
+    pub async fn desired(&self) -> Result<Desired, ApplyError> {
+        let mut upstream = BTreeMap::new();
+        for (component, image) in &self.images {
+            if let Image::Upstream(u) = image {
+                let id = images::image_id(&self.docker, &u.reference).await?;
+                upstream.insert(component.clone(), UpstreamImage { pull: u.pull, id });
+            }
+        }
         let rendered = crate::render::render(
             &self.model,
             &crate::render::Options {
@@ -144,6 +157,7 @@ impl Context {
                 .iter()
                 .map(|(c, i)| (c.clone(), i.reference()))
                 .collect(),
+            upstream,
         };
         Ok(desired::build(&self.model, &inputs))
     }
@@ -157,8 +171,10 @@ impl Context {
             })
     }
 
-    /// Builds (imports) the local image with this reference; an upstream one must exist.
-    pub async fn import_image(&self, reference: &str) -> Result<(), ApplyError> {
+    /// Builds (imports) the local image with this reference, or pulls the upstream one;
+    /// returns the components whose upstream image was pulled.
+    pub async fn import_image(&self, reference: &str) -> Result<Vec<String>, ApplyError> {
+        let mut pulled = Vec::new();
         for (component, image) in &self.images {
             if image.reference() != reference {
                 continue;
@@ -167,13 +183,14 @@ impl Context {
                 Image::Local(p) => {
                     images::import_prepared(&self.docker, (**p).clone(), self.progress).await?;
                 }
-                Image::Upstream(r) => {
-                    let c = if component == XMPPD { "xmppd" } else { "nginx" };
-                    images::upstream(&self.docker, c, r).await?;
+                Image::Upstream(u) => {
+                    images::pull::pull(&self.docker, component_name(component), u, self.progress)
+                        .await?;
+                    pulled.push(component.clone());
                 }
             }
         }
-        Ok(())
+        Ok(pulled)
     }
 
     /// The nginx image reference, when the deployment has nginx.

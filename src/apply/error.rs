@@ -11,6 +11,8 @@ pub enum ApplyError {
     #[error(transparent)]
     Certs(#[from] crate::certs::CertsError),
     #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
+    #[error(transparent)]
     Render(#[from] crate::error::DeployError),
     #[error("{what}: {source}")]
     Docker {

@@ -1,7 +1,8 @@
 //! Carries out a [`Plan`]: validate (done by the caller), renew certificates, compute the
-//! desired state, diff, check a new nginx config with `nginx -t` in the nginx image, execute
-//! the changes in order (waiting for health after each container), then observe again: a
-//! plan that is still not empty is an error. Every step is idempotent, so an apply killed at
+//! desired state, diff, build or pull the images first (after a pull, plan the rest again with
+//! the image ids the engine has now), check a new nginx config with `nginx -t` in the nginx
+//! image, execute the changes in order (waiting for health after each container), then
+//! observe again: a plan that is still not empty is an error. Every step is idempotent, so an apply killed at
 //! any point leaves a state from which the next apply converges.
 
 mod context;
@@ -41,34 +42,78 @@ pub async fn apply(
     for note in ctx.renew_certificates().await? {
         eprintln!("{note}");
     }
-    let mut desired = ctx.desired()?;
+    let mut desired = ctx.desired().await?;
     let observed = ctx.observe(&desired).await?;
-    let plan = crate::plan::diff(&desired, &observed);
+    let mut plan = crate::plan::diff(&desired, &observed)?;
     write!(out, "{}", crate::plan::human(&plan, colour)).map_err(output)?;
     let pause = std::env::var(PAUSE_AFTER_STEP)
         .ok()
         .and_then(|v| v.parse::<usize>().ok());
     let mut loaded = Loaded(observed.loaded.clone());
+    let mut step = 0;
+    // Images come first in every plan: pulls and builds run before anything else changes, so
+    // a failed pull leaves the deployment as it was.
+    let images: Vec<Change> = plan
+        .changes
+        .iter()
+        .take_while(|c| c.kind == Kind::Image)
+        .cloned()
+        .collect();
+    let mut pulled = std::collections::BTreeSet::new();
+    for change in &images {
+        pulled.extend(ctx.import_image(&change.name).await?);
+        done(out, change, &mut step, pause)?;
+    }
+    if !pulled.is_empty() {
+        // A pull may bring a different image under the same reference: plan the rest again
+        // with the ids the engine has now, so only containers whose image changed are replaced.
+        desired = ctx.desired().await?;
+        desired.pulled = pulled;
+        let observed = ctx.observe(&desired).await?;
+        let rest = crate::plan::diff(&desired, &observed)?;
+        if rest.changes[..] != plan.changes[images.len()..] {
+            write!(
+                out,
+                "after pulling, the rest of the plan is:\n{}",
+                crate::plan::human(&rest, colour)
+            )
+            .map_err(output)?;
+        }
+        plan.changes.truncate(images.len());
+        plan.changes.extend(rest.changes);
+    }
     let mut nginx_checked = false;
-    for (i, change) in plan.changes.iter().enumerate() {
+    for change in &plan.changes[images.len()..] {
         if change.kind == Kind::File && !nginx_checked && touches_nginx(&plan, &desired) {
             nginx_test::check(ctx, &desired).await?;
             nginx_checked = true;
         }
         execute(ctx, &mut desired, change, &mut loaded).await?;
-        writeln!(out, "done: {} {}", kind_name(change.kind), change.name).map_err(output)?;
-        if pause == Some(i + 1) {
-            pause_for_kill(i + 1)?;
-        }
+        done(out, change, &mut step, pause)?;
     }
     let again = ctx.observe(&desired).await?;
-    let rest = crate::plan::diff(&desired, &again);
+    let rest = crate::plan::diff(&desired, &again)?;
     if !rest.is_empty() {
         return Err(ApplyError::NotConverged {
             plan: crate::plan::human(&rest, false),
         });
     }
     Ok(Applied { plan })
+}
+
+/// Reports a finished step and stops there when the fault seam says so.
+fn done(
+    out: &mut impl Write,
+    change: &Change,
+    step: &mut usize,
+    pause: Option<usize>,
+) -> Result<(), ApplyError> {
+    writeln!(out, "done: {} {}", kind_name(change.kind), change.name).map_err(output)?;
+    *step += 1;
+    if pause == Some(*step) {
+        pause_for_kill(*step)?;
+    }
+    Ok(())
 }
 
 fn output(source: std::io::Error) -> ApplyError {
@@ -138,7 +183,8 @@ async fn execute(
                 None => Ok(()),
             }
         }
-        (Kind::Image, _) => ctx.import_image(&change.name).await,
+        // Run before the other steps, in `apply` itself.
+        (Kind::Image, _) => Ok(()),
         (Kind::File, Action::Delete) => files::remove(&run, &change.name),
         (Kind::File, _) => match desired.files.get(&change.name) {
             Some(f) => files::write(&run, &change.name, f),

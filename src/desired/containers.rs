@@ -35,6 +35,11 @@ pub struct ContainerSpec {
     pub name: String,
     pub component: String,
     pub image: String,
+    /// The engine's id of an upstream `image` when the container was made (empty for images
+    /// built here: their tag is their content hash already). Left out of the JSON when empty,
+    /// so containers made before this field existed keep their description.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub image_id: String,
     pub cmd: Vec<String>,
     pub user: String,
     pub ports: Vec<PortSpec>,
@@ -92,6 +97,19 @@ impl ContainerSpec {
             format!("{} -> {}", old.image, self.image),
         );
         check(
+            "image id",
+            self.image == old.image && self.image_id != old.image_id,
+            format!(
+                "{} -> {}",
+                short_id(&old.image_id),
+                if self.image_id.is_empty() {
+                    "(known after the pull)"
+                } else {
+                    short_id(&self.image_id)
+                }
+            ),
+        );
+        check(
             "ports",
             self.ports != old.ports,
             format!("{} -> {}", ports(old), ports(self)),
@@ -114,6 +132,22 @@ impl ContainerSpec {
     }
 }
 
+/// `sha256:0123456789ab` of an image id, as the engine's CLI shows ids.
+fn short_id(id: &str) -> &str {
+    if id.is_empty() {
+        return "(none)";
+    }
+    let cut = id.find(':').map_or(0, |i| i + 1) + 12;
+    id.get(..cut).unwrap_or(id)
+}
+
+/// A container's image: the reference, and the id of an upstream one (empty otherwise).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Image {
+    pub reference: String,
+    pub id: String,
+}
+
 fn user() -> String {
     format!("{XMPPD_UID}:{XMPPD_UID}")
 }
@@ -129,7 +163,7 @@ fn bind_run(run_dir: &Path) -> Mount {
 
 const RESTART: &str = "unless-stopped";
 
-pub fn xmppd(model: &Model, image: &str, run_dir: &Path, config_hash: String) -> ContainerSpec {
+pub fn xmppd(model: &Model, image: Image, run_dir: &Path, config_hash: String) -> ContainerSpec {
     let config = crate::images::xmppd::CONFIG.to_owned();
     let p = &model.ports;
     let mut ports = Vec::new();
@@ -173,7 +207,8 @@ pub fn xmppd(model: &Model, image: &str, run_dir: &Path, config_hash: String) ->
     ContainerSpec {
         name: super::container_name(&model.name, XMPPD),
         component: XMPPD.to_owned(),
-        image: image.to_owned(),
+        image: image.reference,
+        image_id: image.id,
         cmd: vec!["run".to_owned(), "--config".to_owned(), config.clone()],
         user: user(),
         ports,
@@ -191,7 +226,7 @@ pub fn xmppd(model: &Model, image: &str, run_dir: &Path, config_hash: String) ->
     }
 }
 
-pub fn nginx(model: &Model, image: &str, run_dir: &Path) -> ContainerSpec {
+pub fn nginx(model: &Model, image: Image, run_dir: &Path) -> ContainerSpec {
     let conf = crate::images::nginx::CONFIG.to_owned();
     let mut ports = Vec::new();
     for (role, port) in [("http", model.ports.http), ("https", model.ports.https)] {
@@ -221,7 +256,8 @@ pub fn nginx(model: &Model, image: &str, run_dir: &Path) -> ContainerSpec {
     ContainerSpec {
         name: super::container_name(&model.name, NGINX),
         component: NGINX.to_owned(),
-        image: image.to_owned(),
+        image: image.reference,
+        image_id: image.id,
         cmd: base(&["-g", "daemon off;"]),
         user: user(),
         ports,

@@ -9,7 +9,7 @@ pub use containers::{ContainerSpec, Mount, PortSpec};
 use crate::model::Model;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 /// Label holding the deployment name, on every object deploy creates.
@@ -55,6 +55,18 @@ pub struct Inputs {
     pub dhparam: Option<String>,
     /// Image references per component (`repo:tag`).
     pub images: BTreeMap<String, String>,
+    /// Components whose image is upstream (the spec's `reference`), with what the engine has.
+    pub upstream: BTreeMap<String, UpstreamImage>,
+}
+
+/// An upstream image as the deployment wants it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamImage {
+    pub pull: crate::spec::PullPolicy,
+    /// The engine's id of the image the reference names now; `None` while it is absent. A
+    /// container records the id it was created from, so a pull that brings a different
+    /// image under the same reference replaces the container, and an identical one does not.
+    pub id: Option<String>,
 }
 
 /// One file of the run tree.
@@ -83,6 +95,11 @@ pub struct Desired {
     pub files: BTreeMap<String, File>,
     /// Component -> image reference.
     pub images: BTreeMap<String, String>,
+    /// Component -> upstream image (absent: built here).
+    pub upstream: BTreeMap<String, UpstreamImage>,
+    /// Components whose upstream image this apply has pulled already: `pull: always` is then
+    /// satisfied until the next apply.
+    pub pulled: BTreeSet<String>,
     /// In start order.
     pub containers: Vec<ContainerSpec>,
     /// Component -> hash of what it reads at reload (certificates, nginx config): when the
@@ -175,10 +192,17 @@ pub fn build(model: &Model, inputs: &Inputs) -> Desired {
         });
     }
     let run_dir = inputs.state_dir.join(RUN_DIR);
-    let image = |c: &str| inputs.images.get(c).cloned().unwrap_or_default();
+    let image = |c: &str| containers::Image {
+        reference: inputs.images.get(c).cloned().unwrap_or_default(),
+        id: inputs
+            .upstream
+            .get(c)
+            .and_then(|u| u.id.clone())
+            .unwrap_or_default(),
+    };
     let mut containers = vec![containers::xmppd(
         model,
-        &image(XMPPD),
+        image(XMPPD),
         &run_dir,
         hash_of(&[crate::render::paths::XMPPD_CONFIG]),
     )];
@@ -193,7 +217,7 @@ pub fn build(model: &Model, inputs: &Inputs) -> Desired {
         ];
         nginx_files.extend(tls_files);
         reload.insert(NGINX.to_owned(), hash_of(&nginx_files));
-        containers.push(containers::nginx(model, &image(NGINX), &run_dir));
+        containers.push(containers::nginx(model, image(NGINX), &run_dir));
     }
     Desired {
         deployment: name.clone(),
@@ -201,6 +225,8 @@ pub fn build(model: &Model, inputs: &Inputs) -> Desired {
         volumes,
         files,
         images: inputs.images.clone(),
+        upstream: inputs.upstream.clone(),
+        pulled: BTreeSet::new(),
         containers,
         reload,
         has_certificate: inputs.tls.is_some(),

@@ -31,6 +31,7 @@ pub(crate) fn inputs(model: &Model, cert: &str) -> Inputs {
             (XMPPD.to_owned(), "xmppd-deploy/xmppd:1".to_owned()),
             (NGINX.to_owned(), "xmppd-deploy/nginx:1".to_owned()),
         ]),
+        upstream: BTreeMap::new(),
     }
 }
 
@@ -86,4 +87,33 @@ fn a_port_changes_only_xmppd_and_a_certificate_only_reload_hashes() {
     assert_eq!(base.containers, cert.containers);
     assert_ne!(base.reload[XMPPD], cert.reload[XMPPD]);
     assert_ne!(base.reload[NGINX], cert.reload[NGINX]);
+}
+
+#[test]
+fn an_upstream_image_id_is_part_of_the_container_description() {
+    let m = model(27222);
+    let with_id = |id: Option<&str>| {
+        let mut i = inputs(&m, "cert");
+        i.images
+            .insert(XMPPD.to_owned(), "registry.invalid/xmppd:1".to_owned());
+        i.upstream.insert(
+            XMPPD.to_owned(),
+            UpstreamImage {
+                pull: crate::spec::PullPolicy::Always,
+                id: id.map(str::to_owned),
+            },
+        );
+        build(&m, &i)
+    };
+    let a = with_id(Some("sha256:a"));
+    let b = with_id(Some("sha256:b"));
+    assert_eq!(a.containers[0].image, "registry.invalid/xmppd:1");
+    assert_eq!(a.containers[0].image_id, "sha256:a");
+    assert_ne!(a.containers[0].hash(), b.containers[0].hash());
+    // nginx is still built here: no id, and its description has no `image_id` key at all, so
+    // containers made before upstream images existed are not replaced.
+    assert_eq!(a.containers[1], b.containers[1]);
+    assert!(!a.containers[1].to_json().contains("image_id"));
+    assert_eq!(a.upstream[XMPPD].pull, crate::spec::PullPolicy::Always);
+    assert!(a.pulled.is_empty());
 }

@@ -21,15 +21,25 @@ pub enum ImagesError {
         #[source]
         source: bollard::errors::Error,
     },
-    /// The spec names an upstream image that is not on this machine, and no registry is used.
+    /// The spec names an upstream image with `pull: never` that is not on this engine.
     #[error(
-        "the {component} image {reference} named in runtime.images.{component}.reference is not \
-         present on this Docker engine; load it (docker load / docker pull where a registry \
-         exists) or remove the reference to build the image locally"
+        "the {component} image {reference} (runtime.images.{component}.reference, pull: never) \
+         is not present on this Docker engine; load it (`docker load`) or allow a pull with \
+         `pull: if-not-present`"
     )]
     UpstreamMissing {
         component: &'static str,
         reference: String,
+    },
+    /// Pulling an upstream image from its registry failed.
+    #[error(
+        "pulling the {component} image {reference} (runtime.images.{component}.reference): \
+         {detail}"
+    )]
+    Pull {
+        component: &'static str,
+        reference: String,
+        detail: String,
     },
     /// `cargo` could not be started.
     #[error("starting cargo in {}: {source}", dir.display())]

@@ -3,20 +3,21 @@
 //! a deterministic tarball and imported through the engine's import API; the tag is a prefix
 //! of the content hash, so unchanged inputs give the same tag and [`ensure`] skips the import
 //! when that tag exists. A spec may name upstream images instead
-//! (`runtime.images.<component>.reference`): those must already be on the engine, since no
-//! registry is used here.
+//! (`runtime.images.<component>.reference`), pulled as their policy says (`pull.rs`).
 
 mod cargo;
 pub mod command;
 mod engine;
 mod error;
 pub mod nginx;
+pub mod pull;
 pub mod rootfs;
 pub mod xmppd;
 
 pub use cargo::{TARGET, build_xmppd};
 pub use engine::{connect, exists, import};
 pub use error::ImagesError;
+pub use pull::{ensure_upstream, image_id, needs_pull};
 pub use rootfs::XMPPD_UID;
 
 use crate::model::Model;
@@ -73,8 +74,10 @@ pub enum Outcome {
     Built,
     /// The content-hash tag existed already: nothing done.
     Present,
-    /// The spec names an upstream image, and it is on the engine.
+    /// The spec names an upstream image, and it is on the engine (not pulled).
     Upstream,
+    /// The spec names an upstream image, pulled now.
+    Pulled,
 }
 
 /// An image ready on the engine.
@@ -91,6 +94,7 @@ impl fmt::Display for ImageRef {
             Outcome::Built => "built",
             Outcome::Present => "up to date",
             Outcome::Upstream => "upstream, present",
+            Outcome::Pulled => "upstream, pulled",
         };
         write!(f, "{} ({what})", self.reference)
     }
@@ -104,21 +108,21 @@ pub struct ImageRefs {
     pub nginx: Option<ImageRef>,
 }
 
-/// Makes sure every image `model` needs is on the engine: upstream references are checked,
-/// local images are built only when their content-hash tag is missing.
+/// Makes sure every image `model` needs is on the engine: upstream references are pulled as
+/// their policy says, local images are built only when their content-hash tag is missing.
 pub async fn ensure(
     docker: &Docker,
     model: &Model,
     options: &Options,
 ) -> Result<ImageRefs, ImagesError> {
     let images = &model.runtime.images;
-    let xmppd = match &images.xmppd.reference {
-        Some(r) => upstream(docker, "xmppd", r).await?,
+    let xmppd = match images.xmppd.upstream() {
+        Some(u) => ensure_upstream(docker, "xmppd", u, options.progress).await?,
         None => ensure_xmppd(docker, options).await?,
     };
     let nginx = if model.has_web() {
-        Some(match &images.nginx.reference {
-            Some(r) => upstream(docker, "nginx", r).await?,
+        Some(match images.nginx.upstream() {
+            Some(u) => ensure_upstream(docker, "nginx", u, options.progress).await?,
             None => ensure_nginx(docker, options.progress).await?,
         })
     } else {
@@ -233,25 +237,6 @@ pub async fn import_prepared(
         reference,
         outcome: Outcome::Built,
     })
-}
-
-/// Checks that an upstream image the spec names is on the engine.
-pub async fn upstream(
-    docker: &Docker,
-    component: &'static str,
-    reference: &str,
-) -> Result<ImageRef, ImagesError> {
-    if exists(docker, reference).await? {
-        Ok(ImageRef {
-            reference: reference.to_owned(),
-            outcome: Outcome::Upstream,
-        })
-    } else {
-        Err(ImagesError::UpstreamMissing {
-            component,
-            reference: reference.to_owned(),
-        })
-    }
 }
 
 fn spinner(progress: bool, message: String) -> ProgressBar {

@@ -1,6 +1,7 @@
 //! The semantic checks of [`super::Model::build`], one function per spec area; each pushes
 //! every problem it finds, with the spec path it is about.
 
+use super::images::{ImageReference, ImageSource, Images, Upstream};
 use super::names::{bare_jid_parts, is_dns_label, is_domain, is_public_domain};
 use super::{CertSource, Storage, resolve};
 use crate::diag::Diagnostic;
@@ -250,23 +251,51 @@ pub(super) fn storage(spec: &Spec, base: &Path, d: &mut Vec<Diagnostic>) -> Stor
     }
 }
 
-pub(super) fn runtime(spec: &Spec, d: &mut Vec<Diagnostic>) {
-    let images = [
-        ("xmppd", &spec.runtime.images.xmppd),
-        ("nginx", &spec.runtime.images.nginx),
-    ];
-    for (key, image) in images {
-        if let Some(r) = &image.reference
-            && (r.is_empty()
-                || r.chars()
-                    .any(|c| c.is_whitespace() || c.is_ascii_uppercase()))
-        {
-            d.push(Diagnostic::error(
-                format!("runtime.images.{key}.reference"),
-                format!("`{r}` is not an image reference"),
-            ));
+pub(super) fn runtime(spec: &Spec, d: &mut Vec<Diagnostic>) -> Images {
+    let source = |key: &str, image: &spec::Image, d: &mut Vec<Diagnostic>| {
+        let path = |field: &str| format!("runtime.images.{key}.{field}");
+        let Some(reference) = &image.reference else {
+            if let Some(pull) = image.pull {
+                d.push(
+                    Diagnostic::error(
+                        path("pull"),
+                        format!("`pull: {}` needs an upstream `reference`", pull.as_str()),
+                    )
+                    .with_hint("without `reference` the image is built here and never pulled"),
+                );
+            }
+            return ImageSource::Local;
+        };
+        match ImageReference::parse(reference) {
+            Ok(parsed) => {
+                if parsed.tag.is_none() && parsed.digest.is_none() {
+                    d.push(
+                        Diagnostic::warning(
+                            path("reference"),
+                            format!("`{reference}` has no tag: `latest` is used"),
+                        )
+                        .with_hint("pin a tag or a digest so every machine runs the same image"),
+                    );
+                }
+                ImageSource::Upstream(Upstream {
+                    reference: reference.clone(),
+                    parsed,
+                    pull: image.pull.unwrap_or_default(),
+                })
+            }
+            Err(why) => {
+                d.push(Diagnostic::error(
+                    path("reference"),
+                    format!("`{reference}` is not an image reference: {why}"),
+                ));
+                ImageSource::Local
+            }
         }
-    }
+    };
+    let images = Images {
+        xmppd: source("xmppd", &spec.runtime.images.xmppd, d),
+        nginx: source("nginx", &spec.runtime.images.nginx, d),
+    };
     // RFC 6120 section 13.12: servers must accept stanzas of at least 10000 bytes.
     if spec.runtime.limits.max_stanza_size.0 < 10_000 {
         d.push(Diagnostic::error(
@@ -274,4 +303,5 @@ pub(super) fn runtime(spec: &Spec, d: &mut Vec<Diagnostic>) {
             "RFC 6120 requires at least 10000 bytes",
         ));
     }
+    images
 }

@@ -36,9 +36,9 @@ pub fn plan(
 ) -> Result<Plan, ApplyError> {
     block_on(async {
         let ctx = Context::new(model, options).await?;
-        let desired = ctx.desired()?;
+        let desired = ctx.desired().await?;
         let observed = ctx.observe(&desired).await?;
-        Ok(crate::plan::diff(&desired, &observed))
+        Ok(crate::plan::diff(&desired, &observed)?)
     })
     .and_then(|plan| {
         let text = match format {

@@ -1,7 +1,12 @@
-//! diff(desired, observed) -> [`Plan`] (pure, deterministic). Order: stale containers go
-//! first (they may hold ports), then network, volumes, images, files, containers in start
-//! order, reloads, and last the stale network. Images come before files so that apply can
-//! check a new nginx config with the new image before the file goes live.
+//! diff(desired, observed) -> [`Plan`] (pure, deterministic). Order: images first (a pull that
+//! fails must change nothing), then stale containers (they may hold ports), network, volumes,
+//! files, containers in start order, reloads, and last the stale network. Images come before
+//! files so that apply can check a new nginx config with the new image before the file goes
+//! live.
+//!
+//! An upstream image with `pull: always` is always in the plan (`plan` never pulls, so it
+//! cannot know whether the registry has something new): apply pulls it, and replaces a
+//! container only when the pulled image's id differs from the one the container runs.
 
 mod show;
 #[cfg(test)]
@@ -11,7 +16,23 @@ pub use show::{human, json};
 
 use crate::desired::{Desired, NGINX};
 use crate::observe::Observed;
+use crate::spec::PullPolicy;
 use serde::Serialize;
+
+/// A deployment that cannot be planned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// An upstream image with `pull: never` is not on the engine.
+    #[error(
+        "the {component} image {reference} is not on this Docker engine and \
+         runtime.images.{component}.pull is `never`: load it (`docker load`) or allow a pull \
+         with `pull: if-not-present`"
+    )]
+    ImageNeverPulled {
+        component: String,
+        reference: String,
+    },
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -66,10 +87,11 @@ fn change(action: Action, kind: Kind, name: &str, reason: impl Into<String>) -> 
     }
 }
 
-/// The changes that make `observed` match `desired`.
-pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
+/// The changes that make `observed` match `desired`; fails when an image the deployment
+/// needs may not be pulled.
+pub fn diff(desired: &Desired, observed: &Observed) -> Result<Plan, PlanError> {
     use Action::*;
-    let mut out = Vec::new();
+    let mut out = images(desired, observed)?;
     for c in &observed.containers {
         if !desired.containers.iter().any(|d| d.name == c.name) {
             out.push(change(
@@ -87,16 +109,6 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
     for v in &desired.volumes {
         if !observed.volumes.contains(&v.name) {
             out.push(change(Create, Kind::Volume, &v.name, "missing"));
-        }
-    }
-    for (component, reference) in &desired.images {
-        if !observed.images.contains(reference) {
-            out.push(change(
-                Create,
-                Kind::Image,
-                reference,
-                format!("{component} image not on the engine: built here"),
-            ));
         }
     }
     // Before the first certificate exists its files are not desired yet; they are listed anyway
@@ -195,8 +207,55 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
             out.push(change(Delete, Kind::File, path, "no longer rendered"));
         }
     }
-    Plan {
+    Ok(Plan {
         deployment: desired.deployment.clone(),
         changes: out,
+    })
+}
+
+/// Images to build here or pull, by their component's source and pull policy.
+fn images(desired: &Desired, observed: &Observed) -> Result<Vec<Change>, PlanError> {
+    let mut out = Vec::new();
+    for (component, reference) in &desired.images {
+        let present = observed.images.contains(reference);
+        let Some(upstream) = desired.upstream.get(component) else {
+            if !present {
+                out.push(change(
+                    Action::Create,
+                    Kind::Image,
+                    reference,
+                    format!("{component} image not on the engine: built here"),
+                ));
+            }
+            continue;
+        };
+        if desired.pulled.contains(component) {
+            continue;
+        }
+        match (upstream.pull, present) {
+            (PullPolicy::Never, false) => {
+                return Err(PlanError::ImageNeverPulled {
+                    component: component.clone(),
+                    reference: reference.clone(),
+                });
+            }
+            (PullPolicy::Always | PullPolicy::IfNotPresent, false) => out.push(change(
+                Action::Create,
+                Kind::Image,
+                reference,
+                format!("{component} image: pull: image not present"),
+            )),
+            (PullPolicy::Always, true) => out.push(change(
+                Action::Update,
+                Kind::Image,
+                reference,
+                format!(
+                    "{component} image: pull: policy always (containers are replaced only if \
+                     the pulled image differs)"
+                ),
+            )),
+            (PullPolicy::IfNotPresent | PullPolicy::Never, true) => {}
+        }
     }
+    Ok(out)
 }

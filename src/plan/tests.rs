@@ -1,6 +1,6 @@
 use super::*;
 use crate::desired::tests_support::{inputs, model};
-use crate::desired::{Desired, build};
+use crate::desired::{Desired, XMPPD, build};
 use crate::observe::{Container, Observed};
 
 /// What observe would see after `desired` was applied completely.
@@ -30,6 +30,11 @@ fn converged(d: &Desired) -> Observed {
     }
 }
 
+/// The plan of a deployment that can be planned.
+fn diff(desired: &Desired, observed: &Observed) -> Plan {
+    super::diff(desired, observed).expect("plannable")
+}
+
 fn quick() -> Desired {
     let m = model(27222);
     build(&m, &inputs(&m, "cert"))
@@ -54,9 +59,9 @@ fn fresh_machine_creates_in_order() {
     let plan = diff(&d, &Observed::default());
     let kinds: Vec<Kind> = plan.changes.iter().map(|c| c.kind).collect();
     let first = |k: Kind| kinds.iter().position(|x| *x == k).expect("present");
+    assert!(first(Kind::Image) < first(Kind::Network));
     assert!(first(Kind::Network) < first(Kind::Volume));
-    assert!(first(Kind::Volume) < first(Kind::Image));
-    assert!(first(Kind::Image) < first(Kind::File));
+    assert!(first(Kind::Volume) < first(Kind::File));
     assert!(first(Kind::File) < first(Kind::Container));
     let containers: Vec<&str> = plan
         .changes
@@ -152,7 +157,7 @@ fn json_and_human_output() {
     let v: serde_json::Value = serde_json::from_str(&json(&plan)).expect("json");
     assert_eq!(v["deployment"], "t-unit");
     assert_eq!(v["changes"][0]["action"], "create");
-    assert_eq!(v["changes"][0]["kind"], "network");
+    assert_eq!(v["changes"][0]["kind"], "image");
     let text = human(&plan, false);
     assert!(text.starts_with("t-unit: "), "{text}");
     assert!(
@@ -184,4 +189,109 @@ fn before_the_first_certificate_its_files_are_planned_in_the_same_places() {
         .find(|c| c.name == "tls/privkey.pem")
         .expect("key planned");
     assert!(key.reason.contains("no certificate yet"), "{}", key.reason);
+}
+
+/// `quick()` with the xmppd image upstream under `policy`; `id` is what the engine has.
+fn upstream(policy: PullPolicy, id: Option<&str>) -> Desired {
+    let m = model(27222);
+    let mut i = inputs(&m, "cert");
+    i.images
+        .insert(XMPPD.to_owned(), "registry.invalid/xmppd:test".to_owned());
+    i.upstream.insert(
+        XMPPD.to_owned(),
+        crate::desired::UpstreamImage {
+            pull: policy,
+            id: id.map(str::to_owned),
+        },
+    );
+    build(&m, &i)
+}
+
+fn without_image(d: &Desired, reference: &str) -> Observed {
+    let mut o = converged(d);
+    o.images.remove(reference);
+    o
+}
+
+#[test]
+fn an_upstream_image_present_is_not_pulled_unless_the_policy_is_always() {
+    for policy in [PullPolicy::IfNotPresent, PullPolicy::Never] {
+        let d = upstream(policy, Some("sha256:aaa"));
+        assert!(diff(&d, &converged(&d)).is_empty(), "{policy:?}");
+    }
+    let d = upstream(PullPolicy::Always, Some("sha256:aaa"));
+    let plan = diff(&d, &converged(&d));
+    assert_eq!(summary(&plan), ["Update Image registry.invalid/xmppd:test"]);
+    assert!(plan.changes[0].reason.contains("pull: policy always"));
+    // Once this apply has pulled it, `always` is satisfied: the apply converges.
+    let mut pulled = d.clone();
+    pulled.pulled.insert(XMPPD.to_owned());
+    assert!(diff(&pulled, &converged(&d)).is_empty());
+}
+
+#[test]
+fn an_absent_upstream_image_is_pulled_first_or_refused_under_never() {
+    for policy in [PullPolicy::IfNotPresent, PullPolicy::Always] {
+        let d = upstream(policy, None);
+        let plan = diff(&d, &Observed::default());
+        assert_eq!(
+            summary(&plan)[..2],
+            [
+                "Create Image xmppd-deploy/nginx:1",
+                "Create Image registry.invalid/xmppd:test"
+            ],
+            "{policy:?}"
+        );
+        let reason = &plan.changes[1].reason;
+        assert_eq!(reason, "xmppd image: pull: image not present");
+    }
+    let d = upstream(PullPolicy::Never, None);
+    let err = super::diff(&d, &without_image(&d, "registry.invalid/xmppd:test"))
+        .expect_err("never pulls");
+    assert_eq!(
+        err,
+        PlanError::ImageNeverPulled {
+            component: "xmppd".to_owned(),
+            reference: "registry.invalid/xmppd:test".to_owned()
+        }
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("runtime.images.xmppd.pull is `never`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_pulled_image_with_another_id_replaces_only_its_container() {
+    let old = upstream(PullPolicy::Always, Some("sha256:0123456789abcdef"));
+    let mut new = upstream(PullPolicy::Always, Some("sha256:fedcba9876543210"));
+    new.pulled.insert(XMPPD.to_owned());
+    let plan = diff(&new, &converged(&old));
+    assert_eq!(summary(&plan), ["Replace Container t-unit-xmppd"]);
+    let reason = &plan.changes[0].reason;
+    assert!(
+        reason.contains("image id sha256:0123456789ab -> sha256:fedcba987654"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_failed_pull_comes_before_every_other_change() {
+    // A stale container and a missing network: the pull still goes first, so when it
+    // fails nothing else has been touched.
+    let d = upstream(PullPolicy::Always, Some("sha256:aaa"));
+    let mut o = converged(&d);
+    let mut extra = o.containers[0].clone();
+    extra.name = "t-unit-coturn".to_owned();
+    o.containers.push(extra);
+    o.networks.clear();
+    let plan = diff(&d, &o);
+    assert_eq!(
+        summary(&plan)[..2],
+        [
+            "Update Image registry.invalid/xmppd:test",
+            "Delete Container t-unit-coturn"
+        ]
+    );
 }

@@ -12,8 +12,8 @@ mod units;
 
 pub use http::{Hsts, Http, SecurityHeaders};
 pub use runtime::{
-    Auth, Engine, Image, Images, Limits, LogLevel, Logging, Postgres, Runtime, SaslMechanism,
-    Storage, StorageBackend,
+    Auth, Engine, Image, Images, Limits, LogLevel, Logging, Postgres, PullPolicy, Runtime,
+    SaslMechanism, Storage, StorageBackend,
 };
 pub use services::{Module, Muc, Proxy65, Registration, RoomCreation, Services, Upload};
 pub use tls::{

@@ -151,12 +151,46 @@ pub struct Images {
     pub nginx: Image,
 }
 
-/// A component image: built locally (the default), or an upstream `reference`.
+/// A component image: built locally (the default), or an upstream `reference` fetched from a
+/// registry as `pull` says. An upstream image must honour the same contract as the built one
+/// (binary path, entrypoint, user 10000, data folders): see the README.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Image {
-    /// Upstream image reference (`registry.example/xmppd:1.0`) instead of a local build.
+    /// Upstream image reference (`registry.example/xmppd:1.0`, or pinned by digest
+    /// `registry.example/xmppd@sha256:...`) instead of a local build.
     pub reference: Option<String>,
+    /// When to pull `reference` from its registry (only with `reference`):
+    /// `if-not-present` (the default) pulls only when the engine lacks the image, `always`
+    /// pulls at every apply (containers are replaced only when the pulled image differs),
+    /// `never` uses only what is on the engine.
+    pub pull: Option<PullPolicy>,
+}
+
+/// When an upstream image is pulled (as in Kubernetes' `imagePullPolicy`).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum PullPolicy {
+    /// Pull at every apply; a pulled image that equals the running one changes nothing.
+    Always,
+    /// Pull only when the engine does not have the image.
+    #[default]
+    IfNotPresent,
+    /// Never pull: the image must already be on the engine (`docker load`).
+    Never,
+}
+
+impl PullPolicy {
+    /// The name as written in the spec.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullPolicy::Always => "always",
+            PullPolicy::IfNotPresent => "if-not-present",
+            PullPolicy::Never => "never",
+        }
+    }
 }
 
 /// Limits on what a stranger can send.
