@@ -11,6 +11,7 @@ pub mod muc;
 pub mod proxy65;
 pub mod router;
 pub mod runtime;
+pub mod s2s;
 pub mod server;
 pub mod sm;
 pub mod throttle;

@@ -1,0 +1,122 @@
+"""Federation between two xmppd processes (RFC 6120 s2s): a.test on 127.0.0.20 and b.test on
+127.0.0.21, static routes to each other. Chat and presence subscriptions cross both ways;
+peers authenticate with SASL EXTERNAL when their certificates verify (XEP-0178), with
+dialback (XEP-0220) when they do not and the config allows it, and not at all otherwise."""
+
+from __future__ import annotations
+
+import pytest
+
+from e2e_client import Client, drain, online, run
+from s2s_support import make_ca, start, stop, wait_log
+
+A, B = "a.test", "b.test"
+HOST_A, HOST_B = "127.0.0.20", "127.0.0.21"
+
+
+def pair(tmp_path, *, shared_ca: bool, require_valid: tuple[bool, bool]):
+    """Servers for a.test and b.test; with `shared_ca` each trusts the other's certificate."""
+    ca_a = make_ca(tmp_path / "ca-a", "CA of a.test")
+    ca_b = ca_a if shared_ca else make_ca(tmp_path / "ca-b", "CA of b.test")
+    from s2s_support import free_port
+
+    port_a, port_b = free_port(HOST_A), free_port(HOST_B)
+    a = start(tmp_path / "a", A, HOST_A, ca_a.parent, s2s_port=port_a,
+              trust=[ca_b] if shared_ca else [],
+              overrides={B: f"{HOST_B}:{port_b}"}, require_valid=require_valid[0])
+    try:
+        b = start(tmp_path / "b", B, HOST_B, ca_b.parent, s2s_port=port_b,
+                  trust=[ca_a] if shared_ca else [],
+                  overrides={A: f"{HOST_A}:{port_a}"}, require_valid=require_valid[1])
+    except BaseException:
+        stop(a)
+        raise
+    return a, b
+
+
+async def chat_and_subscribe(a_srv, b_srv) -> None:
+    alice = await online(a_srv, "alice", "desk")
+    bob = await online(b_srv, "bob", "phone")
+    try:
+        alice_jid, bob_jid = a_srv.jid("alice"), b_srv.jid("bob")
+        alice.send_message(mto=bob_jid, mbody="hello from a.test", mtype="chat")
+        got = await bob.chat("hello from a.test", timeout=20)
+        assert got["from"].full == f"{alice_jid}/desk"
+        bob.send_message(mto=f"{alice_jid}/desk", mbody="hello back from b.test", mtype="chat")
+        back = await alice.chat("hello back from b.test", timeout=20)
+        assert back["from"].full == f"{bob_jid}/phone"
+
+        # RFC 6121 §3: a subscription across servers, then presence flows to the subscriber.
+        alice.send_presence(pto=bob_jid, ptype="subscribe")
+        await bob.presence("subscribe from alice", lambda p: p["type"] == "subscribe"
+                           and p["from"].bare == alice_jid)
+        drain(alice.presences)
+        bob.send_presence(pto=alice_jid, ptype="subscribed")
+        await alice.roster_push(bob_jid, lambda i: i["subscription"] == "to")
+        await alice.presence("bob's presence", lambda p: p["from"].full == f"{bob_jid}/phone"
+                             and p["type"] == "available")
+        # A later change of bob's presence is broadcast to the remote subscriber.
+        bob.send_presence(pstatus="in a meeting", pshow="dnd")
+        seen = await alice.presence("bob's dnd", lambda p: p["from"].bare == bob_jid
+                                    and p["show"] == "dnd")
+        assert seen["status"] == "in a meeting"
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+@run
+async def test_certificates_both_trust_use_sasl_external(tmp_path):
+    a, b = pair(tmp_path, shared_ca=True, require_valid=(True, True))
+    try:
+        await chat_and_subscribe(a, b)
+        # Each authenticated the other with its certificate (XEP-0178), never with dialback.
+        wait_log(b, r's2s incoming stream authenticated.*remote=a\.test.*mechanism="EXTERNAL"'
+                    r'|mechanism="EXTERNAL".*remote=a\.test')
+        wait_log(a, r'mechanism="EXTERNAL".*s2s incoming|s2s incoming.*mechanism="EXTERNAL"')
+        wait_log(a, r's2s outgoing stream authenticated.*mechanism="EXTERNAL"')
+        for server in (a, b):
+            assert 'mechanism="dialback"' not in server.log.read_text()
+    finally:
+        stop(a, b)
+
+
+@run
+async def test_untrusted_certificates_fall_back_to_dialback(tmp_path):
+    a, b = pair(tmp_path, shared_ca=False, require_valid=(False, False))
+    try:
+        await chat_and_subscribe(a, b)
+        wait_log(b, r'mechanism="dialback"')
+        wait_log(a, r'mechanism="dialback"')
+        for server in (a, b):
+            assert 'mechanism="EXTERNAL"' not in server.log.read_text()
+    finally:
+        stop(a, b)
+
+
+@run
+async def test_untrusted_peer_is_refused_when_valid_certificates_are_required(tmp_path):
+    # a.test would accept anything; b.test requires valid certificates and does not trust a's.
+    a, b = pair(tmp_path, shared_ca=False, require_valid=(False, True))
+    try:
+        alice = await online(a, "alice", "desk")
+        bob = await online(b, "bob", "phone")
+        try:
+            alice.send_message(mto=b.jid("bob"), mbody="should not arrive", mtype="chat")
+            error = await alice.message(
+                "a bounce", timeout=20, match=lambda m: m["type"] == "error")
+            assert error["error"]["condition"] in ("remote-server-not-found",
+                                                   "remote-server-timeout")
+            wait_log(b, r"dialback refused: no valid certificate")
+            # And b.test does not even start to talk to a.test, whose certificate it cannot check.
+            bob.send_message(mto=a.jid("alice"), mbody="nor this", mtype="chat")
+            error = await bob.message("b's bounce", timeout=20,
+                                      match=lambda m: m["type"] == "error")
+            assert error["error"]["condition"] == "remote-server-not-found"
+            assert not [m for m in drain(bob.messages) if m["body"] == "should not arrive"]
+            assert not [m for m in drain(alice.messages) if m["body"] == "nor this"]
+        finally:
+            await alice.close()
+            await bob.close()
+    finally:
+        stop(a, b)
