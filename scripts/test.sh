@@ -12,11 +12,19 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 command -v pebble >/dev/null || need_apt+=(pebble)
 command -v chromium >/dev/null || need_apt+=(chromium)
 [ -f /usr/share/javascript/strophe/strophe.js ] || need_apt+=(libjs-strophe)
+# A peer server for the federation tests (test_s2s_prosody.py); lua-unbound is its resolver.
+command -v prosody >/dev/null || need_apt+=(prosody)
+dpkg -s lua-unbound >/dev/null 2>&1 || need_apt+=(lua-unbound)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+# The packaged Prosody service, if the install started it, would hold port 5269 on every
+# address; the tests run their own Prosody from their own config.
+if [ -f /run/prosody/prosody.pid ] && command -v prosodyctl >/dev/null; then
+  prosodyctl stop >/dev/null 2>&1 || true
 fi
 need_pip=()
 for module in slixmpp:slixmpp pytest:pytest OpenSSL:pyopenssl websockets:websockets aiohttp:aiohttp; do
