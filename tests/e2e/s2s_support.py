@@ -11,6 +11,9 @@ import time
 from pathlib import Path
 
 from conftest import Server, stop_server, wait_ready, xmppd_bin
+from raw_stream import STREAM_NS, TIMEOUT, TLS_NS, RawStream, mechanisms, q
+from xml.sax.saxutils import quoteattr
+import xml.etree.ElementTree as ET
 
 USERS = {"alice": "alice-s2s-pw-1", "bob": "bob-s2s-pw-22"}
 
@@ -73,6 +76,7 @@ def start(root: Path, domain: str, host: str, ca_dir: Path, *, s2s_port: int | N
     make_leaf(root / "certs", ca_dir, domain)
     c2s = free_port(host)
     s2s = s2s_port or free_port(host)
+    s2s_direct = free_port(host)
     lines = [
         'data_dir = "data"',
         "",
@@ -85,6 +89,7 @@ def start(root: Path, domain: str, host: str, ca_dir: Path, *, s2s_port: int | N
         f'c2s_starttls = ["{host}:{c2s}"]',
         f'c2s_direct_tls = ["{host}:{free_port(host)}"]',
         f's2s = ["{host}:{s2s}"]',
+        f's2s_direct_tls = ["{host}:{s2s_direct}"]',
         "",
         "[tls]",
         f"s2s_require_valid_certificates = {'true' if require_valid else 'false'}",
@@ -104,6 +109,7 @@ def start(root: Path, domain: str, host: str, ca_dir: Path, *, s2s_port: int | N
     server = Server(root, config, ca_dir / "ca.pem", c2s, 0, 0, root / "xmppd.log",
                     accounts=dict(USERS), domain=domain, host=host)
     server.s2s_port = s2s  # type: ignore[attr-defined]
+    server.s2s_direct_port = s2s_direct  # type: ignore[attr-defined]
     for user, password in USERS.items():
         out = server.admin("adduser", server.jid(user), stdin=password + "\n")
         assert out.returncode == 0, f"adduser {user} failed: {out.stderr}"
@@ -143,3 +149,54 @@ def wait_log(server: Server, pattern: str, timeout: float = 10.0) -> str:
 def stop(*servers: Server) -> None:
     for server in servers:
         stop_server(server)
+
+
+class RawS2s(RawStream):
+    """A hand-driven server stream to `server`'s s2s port, as a peer claiming `from_domain`,
+    optionally presenting the certificate in `client_cert` (a folder made by make_leaf)."""
+
+    def __init__(self, server: Server, from_domain: str, *, to_domain: str | None = None,
+                 client_cert: Path | None = None, direct_tls: bool = False):
+        self.server = server
+        self.from_domain = from_domain
+        self.to_domain = to_domain or server.domain
+        self.client_cert = client_cert
+        port = server.s2s_direct_port if direct_tls else server.s2s_port  # type: ignore[attr-defined]
+        self.sock = socket.create_connection((server.host, port), timeout=TIMEOUT)
+        self.closed = False
+        if direct_tls:
+            self._wrap_tls(["xmpp-server"])
+
+    def _wrap_tls(self, alpn: list[str] | None = None) -> None:
+        ctx = self.tls_context(alpn)
+        if self.client_cert is not None:
+            ctx.load_cert_chain(self.client_cert / "fullchain.pem", self.client_cert / "privkey.pem")
+        self.sock = ctx.wrap_socket(self.sock, server_hostname=self.server.domain)
+
+    def begin(self) -> None:
+        """Send our stream header (the answer is read by `next`)."""
+        self._parser = ET.XMLPullParser(events=("start", "end"))
+        self._depth = 0
+        self._pending = []
+        self.stream_attrs = None
+        self.send(
+            "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+            f"xmlns:stream='{STREAM_NS}' to={quoteattr(self.to_domain)} "
+            f"from={quoteattr(self.from_domain)} version='1.0'>"
+        )
+
+    def open(self) -> ET.Element:
+        """Send our stream header; return the server's features."""
+        self.begin()
+        return self.next()
+
+
+def features_of(features: ET.Element) -> set[str]:
+    """Short names of what `<stream:features/>` offers: starttls, EXTERNAL, dialback."""
+    out = set()
+    if features.find(q(TLS_NS, "starttls")) is not None:
+        out.add("starttls")
+    out.update(mechanisms(features))
+    if features.find("{urn:xmpp:features:dialback}dialback") is not None:
+        out.add("dialback")
+    return out

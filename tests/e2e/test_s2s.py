@@ -60,6 +60,16 @@ async def chat_and_subscribe(a_srv, b_srv) -> None:
         seen = await alice.presence("bob's dnd", lambda p: p["from"].bare == bob_jid
                                     and p["show"] == "dnd")
         assert seen["status"] == "in a meeting"
+        # An IQ to the remote server itself (XEP-0199 ping) is answered across.
+        await alice.plugin["xep_0199"].send_ping(b_srv.domain, timeout=15)
+    finally:
+        await alice.close()
+    # At her next login alice's server probes bob's (RFC 6121 §4.3), which answers for him.
+    alice = await online(a_srv, "alice", "laptop")
+    try:
+        probed = await alice.presence("bob's presence after a probe",
+                                      lambda p: p["from"].full == f"{bob_jid}/phone", timeout=15)
+        assert probed["show"] == "dnd"
     finally:
         await alice.close()
         await bob.close()
@@ -120,3 +130,75 @@ async def test_untrusted_peer_is_refused_when_valid_certificates_are_required(tm
             await bob.close()
     finally:
         stop(a, b)
+
+
+@run
+async def test_incoming_streams_offer_and_accept_only_what_they_should(tmp_path):
+    import base64
+
+    from raw_stream import SASL_NS, q
+    from s2s_support import RawS2s, features_of, make_leaf
+
+    ca = make_ca(tmp_path / "ca", "shared CA")
+    # A certificate for a.test from a CA b.test trusts; no a.test server runs.
+    make_leaf(tmp_path / "peer", ca.parent, A)
+    b = start(tmp_path / "b", B, HOST_B, ca.parent, trust=[ca], require_valid=True)
+    bob = await online(b, "bob", "phone")
+    try:
+        # Before TLS: only STARTTLS, and no stanza is taken from anyone.
+        raw = RawS2s(b, A)
+        assert features_of(raw.open()) == {"starttls"}
+        raw.send(f"<message from='alice@{A}/x' to='bob@{B}'><body>early</body></message>")
+        assert raw.stream_error() == "not-authorized"
+        raw.close()
+
+        # A stream to a domain b.test does not serve.
+        raw = RawS2s(b, A, to_domain="elsewhere.test")
+        raw.begin()
+        assert raw.stream_error() == "host-unknown"
+        raw.close()
+
+        # TLS without a client certificate: dialback only; EXTERNAL is refused.
+        raw = RawS2s(b, A)
+        raw.open()
+        features = features_of(raw.starttls())
+        assert features == {"dialback"}, features
+        raw.send(f"<auth xmlns='{SASL_NS}' mechanism='EXTERNAL'>=</auth>")
+        assert raw.next().tag == q(SASL_NS, "failure")
+        raw.close()
+
+        # TLS with a certificate valid for a.test: EXTERNAL, then stanzas from a.test only.
+        raw = RawS2s(b, A, client_cert=tmp_path / "peer")
+        raw.open()
+        assert features_of(raw.starttls()) == {"EXTERNAL", "dialback"}
+        authzid = base64.b64encode(A.encode()).decode()
+        raw.send(f"<auth xmlns='{SASL_NS}' mechanism='EXTERNAL'>{authzid}</auth>")
+        assert raw.next().tag == q(SASL_NS, "success")
+        assert features_of(raw.open()) == set()
+        raw.send(f"<message from='alice@{A}/x' to='bob@{B}' type='chat'>"
+                 "<body>over a raw s2s stream</body></message>")
+        got = await bob.chat("over a raw s2s stream")
+        assert got["from"].full == f"alice@{A}/x"
+        raw.send(f"<message from='eve@c.test/x' to='bob@{B}'><body>spoofed</body></message>")
+        assert raw.stream_error() == "invalid-from"
+        raw.close()
+
+        # The same peer may not use the stream for a domain b.test does not serve.
+        raw = RawS2s(b, A, client_cert=tmp_path / "peer")
+        raw.open()
+        raw.starttls()
+        raw.send(f"<auth xmlns='{SASL_NS}' mechanism='EXTERNAL'>=</auth>")
+        assert raw.next().tag == q(SASL_NS, "success")
+        raw.open()
+        raw.send(f"<message from='alice@{A}/x' to='someone@c.test'><body>relay?</body></message>")
+        assert raw.stream_error() == "host-unknown"
+        raw.close()
+
+        # XEP-0368: direct TLS with ALPN xmpp-server; no STARTTLS on offer.
+        raw = RawS2s(b, A, client_cert=tmp_path / "peer", direct_tls=True)
+        assert raw.sock.selected_alpn_protocol() == "xmpp-server"
+        assert features_of(raw.open()) == {"EXTERNAL", "dialback"}
+        raw.close()
+    finally:
+        await bob.close()
+        stop(b)
