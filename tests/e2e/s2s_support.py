@@ -71,7 +71,7 @@ def toml_str(value: str) -> str:
 
 def start(root: Path, domain: str, host: str, ca_dir: Path, *, s2s_port: int | None = None,
           trust: list[Path] = (), overrides: dict[str, str] | None = None,
-          require_valid: bool = True) -> Server:
+          require_valid: bool = True, muc: bool = False) -> Server:
     """An xmppd for `domain` on `host`, with a certificate from the CA in `ca_dir`."""
     make_leaf(root / "certs", ca_dir, domain)
     c2s = free_port(host)
@@ -97,6 +97,9 @@ def start(root: Path, domain: str, host: str, ca_dir: Path, *, s2s_port: int | N
         "[s2s]",
         "connect_timeout_secs = 8",
     ]
+    if muc:
+        at = lines.index("[s2s]")
+        lines[at:at] = ["[muc]", f"domain = {toml_str('conference.' + domain)}", ""]
     if trust:
         bundle = root / "certs" / "trusted-peers.pem"
         bundle.write_text("".join(p.read_text() for p in trust))

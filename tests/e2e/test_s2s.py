@@ -14,7 +14,7 @@ A, B = "a.test", "b.test"
 HOST_A, HOST_B = "127.0.0.20", "127.0.0.21"
 
 
-def pair(tmp_path, *, shared_ca: bool, require_valid: tuple[bool, bool]):
+def pair(tmp_path, *, shared_ca: bool, require_valid: tuple[bool, bool], muc: bool = False):
     """Servers for a.test and b.test; with `shared_ca` each trusts the other's certificate."""
     ca_a = make_ca(tmp_path / "ca-a", "CA of a.test")
     ca_b = ca_a if shared_ca else make_ca(tmp_path / "ca-b", "CA of b.test")
@@ -23,11 +23,12 @@ def pair(tmp_path, *, shared_ca: bool, require_valid: tuple[bool, bool]):
     port_a, port_b = free_port(HOST_A), free_port(HOST_B)
     a = start(tmp_path / "a", A, HOST_A, ca_a.parent, s2s_port=port_a,
               trust=[ca_b] if shared_ca else [],
-              overrides={B: f"{HOST_B}:{port_b}"}, require_valid=require_valid[0])
+              overrides={B: f"{HOST_B}:{port_b}"}, require_valid=require_valid[0], muc=muc)
     try:
         b = start(tmp_path / "b", B, HOST_B, ca_b.parent, s2s_port=port_b,
                   trust=[ca_a] if shared_ca else [],
-                  overrides={A: f"{HOST_A}:{port_a}"}, require_valid=require_valid[1])
+                  overrides={A: f"{HOST_A}:{port_a}", f"conference.{A}": f"{HOST_A}:{port_a}"},
+                  require_valid=require_valid[1])
     except BaseException:
         stop(a)
         raise
@@ -202,3 +203,37 @@ async def test_incoming_streams_offer_and_accept_only_what_they_should(tmp_path)
     finally:
         await bob.close()
         stop(b)
+
+
+@run
+async def test_remote_user_takes_part_in_a_room(tmp_path):
+    from e2e_client import Client, take
+    from test_muc import configure, groupchat, join
+
+    a, b = pair(tmp_path, shared_ca=True, require_valid=(True, True), muc=True)
+    alice, bob = Client(a, "alice", "muc"), Client(b, "bob", "muc")
+    for client in (alice, bob):
+        client.register_plugin("xep_0045")
+    try:
+        await alice.online()
+        await bob.online()
+        room = f"federated@conference.{A}"
+        presence, *_ = await join(alice, room, "Alice")
+        assert {110, 201} <= {int(c) for c in presence["muc"]["status_codes"]}
+        await configure(alice, room)
+        alice_room, bob_room = groupchat(alice, room), groupchat(bob, room)
+        # bob@b.test enters over s2s; the room's presence and messages come back the same way.
+        presence, *_ = await join(bob, room, "Bob")
+        assert 110 in {int(c) for c in presence["muc"]["status_codes"]}
+        alice.send_message(mto=room, mbody="welcome, remote bob", mtype="groupchat")
+        got = await take(bob_room, "alice's groupchat", 20,
+                         lambda m: m["body"] == "welcome, remote bob")
+        assert got["from"].full == f"{room}/Alice"
+        bob.send_message(mto=room, mbody="thanks from b.test", mtype="groupchat")
+        got = await take(alice_room, "bob's groupchat", 20,
+                         lambda m: m["body"] == "thanks from b.test")
+        assert got["from"].full == f"{room}/Bob"
+    finally:
+        await alice.close()
+        await bob.close()
+        stop(a, b)
