@@ -118,6 +118,14 @@ pub fn element_in(el: &Element, content_ns: &str) -> Result<Vec<u8>, WriteError>
     let tracker = enc.ns_tracker_mut();
     tracker.declare_fixed(Some(prefix()), Namespace::from(ns::STREAM));
     tracker.declare_fixed(None, Namespace::from(content_ns.to_owned()));
+    if content_ns == ns::JABBER_SERVER {
+        // Server streams declare `db:` in their header (`header_s2s`), and peers whose parsers
+        // match on the qualified name (ejabberd's `db:result`) need the prefix used.
+        tracker.declare_fixed(
+            Some(name("db")?),
+            Namespace::from(crate::s2s::dialback::NS.to_owned()),
+        );
+    }
     tracker.push();
     let mut out = Vec::with_capacity(128);
     write(&mut enc, el, &mut out)?;

@@ -111,7 +111,9 @@ async fn write_batch(
     stream.flush().await
 }
 
-/// Connects, secures and authenticates a link from `local` to `remote`.
+/// Connects, secures and authenticates a link from `local` to `remote`: SASL EXTERNAL when
+/// offered; when refused, dialback on a new connection (ejabberd takes no dialback on a
+/// stream whose SASL failed, and a fresh stream works with every peer).
 async fn link(
     server: &Arc<Server>,
     s2s: &S2s,
@@ -123,21 +125,34 @@ async fn link(
         id,
         features,
     } = secure(server, s2s, local, remote).await?;
-    if features.external {
-        stream.send(&negotiation::external_auth(local)).await?;
-        let answer = stream.element().await?;
-        if negotiation::is_sasl(&answer, "success") {
-            stream.restart();
-            stream.send_header(Some(local), Some(remote), None).await?;
-            stream.header().await?;
-            // The features of the authenticated stream (usually empty).
-            stream.element().await?;
-            return Ok((stream, EXTERNAL));
-        }
-        // RFC 6120 §6.4.5: after a failure the stream stays; dialback may still work.
-        tracing::debug!(%remote, "SASL EXTERNAL refused; trying dialback");
+    if !features.external {
+        return dialback(s2s, stream, &id, local, remote).await;
     }
-    let key = s2s.dialback_key(remote, local, &id);
+    stream.send(&negotiation::external_auth(local)).await?;
+    let answer = stream.element().await?;
+    if negotiation::is_sasl(&answer, "success") {
+        stream.restart();
+        stream.send_header(Some(local), Some(remote), None).await?;
+        stream.header().await?;
+        // The features of the authenticated stream (usually empty).
+        stream.element().await?;
+        return Ok((stream, EXTERNAL));
+    }
+    tracing::debug!(%remote, "SASL EXTERNAL refused; trying dialback");
+    stream.close().await;
+    let Secured { stream, id, .. } = secure(server, s2s, local, remote).await?;
+    dialback(s2s, stream, &id, local, remote).await
+}
+
+/// XEP-0220 §2.1 as the originating server: our key for this stream, and the peer's answer.
+async fn dialback(
+    s2s: &S2s,
+    mut stream: Stream,
+    id: &str,
+    local: &str,
+    remote: &str,
+) -> Result<(Stream, Mechanism), S2sError> {
+    let key = s2s.dialback_key(remote, local, id);
     stream
         .send(&Dialback::result_request(local, remote, key).to_element())
         .await?;

@@ -192,3 +192,13 @@ fn s2s_header_declares_dialback_prefix() {
     let text = String::from_utf8(bytes).expect("utf-8");
     assert!(text.contains("jabber:server:dialback"), "{text}");
 }
+
+#[test]
+fn dialback_elements_use_the_db_prefix_on_server_streams() {
+    // ejabberd matches `db:result` by its qualified name: the prefix the header declares.
+    let el = Dialback::result_request("a.test", "b.test", "k".into()).to_element();
+    let bytes = crate::writer::element_in(&el, ns::JABBER_SERVER).expect("serialises");
+    let text = String::from_utf8(bytes).expect("utf-8");
+    assert!(text.starts_with("<db:result "), "{text}");
+    assert!(!text.contains("xmlns"), "{text}");
+}
