@@ -234,3 +234,80 @@ impl ClientCertVerifier for AnyPeer {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{
+        BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    };
+    use std::path::Path;
+
+    /// A CA (PEM file) and a leaf for `names` signed by it, as DER.
+    fn ca_and_leaf(dir: &Path, stem: &str, names: &[&str]) -> Vec<CertificateDer<'static>> {
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        std::fs::write(dir.join(format!("{stem}-ca.pem")), ca.pem()).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let leaf_key = KeyPair::generate().unwrap();
+        let mut params =
+            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        let leaf = params.signed_by(&leaf_key, &issuer).unwrap();
+        vec![leaf.der().clone(), ca.der().clone()]
+    }
+
+    /// Our side: a config for us.test with its own certificate, and `ca_file` if given.
+    fn build(dir: &Path, ca_file: Option<&str>) -> Result<S2sTls, CoreError> {
+        let key = KeyPair::generate().unwrap();
+        let own = CertificateParams::new(vec!["us.test".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        std::fs::write(dir.join("us.pem"), own.pem()).unwrap();
+        std::fs::write(dir.join("us.key"), key.serialize_pem()).unwrap();
+        let mut config = Config::from_toml(
+            "data_dir = \"d\"\n[[vhost]]\ndomain = \"us.test\"\ncertificate = \"us.pem\"\n\
+             key = \"us.key\"\n[listeners]\nc2s_starttls = [\"127.0.0.1:1\"]\n",
+        )
+        .unwrap();
+        config.vhosts[0].certificate = dir.join("us.pem");
+        config.vhosts[0].key = dir.join("us.key");
+        config.s2s.ca_file = ca_file.map(|f| dir.join(f));
+        let provider = Arc::new(crate::tls::provider(&config.tls).unwrap());
+        let certs = Arc::new(CertStore::load(&config.vhosts, provider.clone()).unwrap());
+        S2sTls::new(&config, provider, certs)
+    }
+
+    #[test]
+    fn peer_certificate_is_valid_only_for_its_names_and_trusted_cas() {
+        let dir = tempfile::tempdir().unwrap();
+        let peer = ca_and_leaf(dir.path(), "peer", &["peer.test", "*.peer.test"]);
+        let stranger = ca_and_leaf(dir.path(), "stranger", &["peer.test"]);
+        let tls = build(dir.path(), Some("peer-ca.pem")).unwrap();
+        assert!(tls.valid_for(Some(&peer), "peer.test"));
+        assert!(tls.valid_for(Some(&peer), "conference.peer.test"));
+        assert!(!tls.valid_for(Some(&peer), "other.test"));
+        // Right name, but from a CA nobody configured.
+        assert!(!tls.valid_for(Some(&stranger), "peer.test"));
+        assert!(!tls.valid_for(None, "peer.test"));
+        assert!(!tls.valid_for(Some(&[]), "peer.test"));
+        // Without the CA file only public roots count.
+        let public_only = build(dir.path(), None).unwrap();
+        assert!(!public_only.valid_for(Some(&peer), "peer.test"));
+    }
+
+    #[test]
+    fn a_bad_ca_file_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bad.pem"), "not a certificate").unwrap();
+        let err = build(dir.path(), Some("bad.pem")).unwrap_err();
+        assert!(err.to_string().contains("bad.pem"), "{err}");
+    }
+}
