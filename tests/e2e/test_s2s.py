@@ -88,6 +88,10 @@ async def test_certificates_both_trust_use_sasl_external(tmp_path):
         wait_log(a, r's2s outgoing stream authenticated.*mechanism="EXTERNAL"')
         for server in (a, b):
             assert 'mechanism="dialback"' not in server.log.read_text()
+            # No peer address at info level (only our own listeners name addresses).
+            peers = [line for line in server.log.read_text().splitlines()
+                     if "127.0.0." in line and "listening" not in line]
+            assert not peers, peers
     finally:
         stop(a, b)
 
