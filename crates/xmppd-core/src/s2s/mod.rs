@@ -26,6 +26,10 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
 
+/// Outgoing links at once: a user sending to many made-up domains must not make the server
+/// dial without bound (each failed link lives until its connect timeout).
+const MAX_LINKS: usize = 4096;
+
 /// Why an s2s stream failed; each variant names the failed step.
 #[derive(Debug, thiserror::Error)]
 pub enum S2sError {
@@ -124,21 +128,32 @@ pub async fn send(server: &Arc<Server>, stanza: Element, remote: &str) {
     for _ in 0..2 {
         let sender = {
             let mut links = s2s.links.lock().unwrap_or_else(|e| e.into_inner());
-            links
-                .entry(key.clone())
-                .or_insert_with(|| {
-                    let size = server.config.s2s.queue_size as usize;
-                    let (tx, rx) = mpsc::channel(size.max(1));
-                    tokio::spawn(outgoing::run(
-                        server.clone(),
-                        key.0.clone(),
-                        key.1.clone(),
-                        tx.clone(),
-                        rx,
-                    ));
-                    tx
-                })
-                .clone()
+            if links.len() >= MAX_LINKS && !links.contains_key(&key) {
+                None
+            } else {
+                Some(
+                    links
+                        .entry(key.clone())
+                        .or_insert_with(|| {
+                            let size = server.config.s2s.queue_size as usize;
+                            let (tx, rx) = mpsc::channel(size.max(1));
+                            tokio::spawn(outgoing::run(
+                                server.clone(),
+                                key.0.clone(),
+                                key.1.clone(),
+                                tx.clone(),
+                                rx,
+                            ));
+                            tx
+                        })
+                        .clone(),
+                )
+            }
+        };
+        let Some(sender) = sender else {
+            tracing::warn!("s2s: too many outgoing links; bouncing");
+            bounce(server, &stanza, DefinedCondition::RemoteServerTimeout).await;
+            return;
         };
         match sender.try_send(stanza) {
             Ok(()) => return,
