@@ -125,8 +125,14 @@ impl Incoming {
             .map_err(|e| S2sError::Serialise(e.to_string()))?;
         let to = header.to.clone().map(|t| t.to_ascii_lowercase());
         let ours = to.as_deref().is_some_and(|t| self.is_ours(t));
+        // A stream to a domain we do not serve is answered as our first host, then refused.
+        let ours_name = if ours {
+            to.clone()
+        } else {
+            self.server.config.vhosts.first().map(|v| v.domain.clone())
+        };
         self.stream
-            .send_header(to.as_deref(), header.from.as_deref(), Some(&self.id))
+            .send_header(ours_name.as_deref(), header.from.as_deref(), Some(&self.id))
             .await?;
         if header.xmlns != ns::JABBER_SERVER {
             return Ok(Err(Refusal(StreamError::new(
