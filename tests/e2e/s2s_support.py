@@ -71,7 +71,8 @@ def toml_str(value: str) -> str:
 
 def start(root: Path, domain: str, host: str, ca_dir: Path, *, s2s_port: int | None = None,
           trust: list[Path] = (), overrides: dict[str, str] | None = None,
-          require_valid: bool = True, muc: bool = False) -> Server:
+          require_valid: bool = True, muc: bool = False,
+          s2s_settings: dict[str, int] | None = None) -> Server:
     """An xmppd for `domain` on `host`, with a certificate from the CA in `ca_dir`."""
     make_leaf(root / "certs", ca_dir, domain)
     c2s = free_port(host)
@@ -95,7 +96,7 @@ def start(root: Path, domain: str, host: str, ca_dir: Path, *, s2s_port: int | N
         f"s2s_require_valid_certificates = {'true' if require_valid else 'false'}",
         "",
         "[s2s]",
-        "connect_timeout_secs = 8",
+        *[f"{k} = {v}" for k, v in {"connect_timeout_secs": 8, **(s2s_settings or {})}.items()],
     ]
     if muc:
         at = lines.index("[s2s]")

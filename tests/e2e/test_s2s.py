@@ -241,3 +241,38 @@ async def test_remote_user_takes_part_in_a_room(tmp_path):
         await alice.close()
         await bob.close()
         stop(a, b)
+
+
+@run
+async def test_queue_overflow_and_connect_timeout_bounce(tmp_path):
+    import socket
+
+    from s2s_support import free_port
+
+    # A "server" that accepts TCP and never says a word: the link cannot finish connecting.
+    silent = socket.socket()
+    silent.bind((HOST_B, 0))
+    silent.listen(8)
+    ca = make_ca(tmp_path / "ca", "CA")
+    a = start(tmp_path / "a", A, HOST_A, ca.parent, s2s_port=free_port(HOST_A),
+              overrides={"silent.test": f"{HOST_B}:{silent.getsockname()[1]}"},
+              s2s_settings={"queue_size": 1, "connect_timeout_secs": 2})
+    alice = await online(a, "alice", "desk")
+    try:
+        for n in range(3):
+            alice.send_message(mto="nobody@silent.test", mbody=f"queued {n}", mtype="chat")
+        bounces = []
+        for _ in range(3):
+            error = await alice.message("a bounce", timeout=15,
+                                        match=lambda m: m["type"] == "error")
+            bounces.append((error["body"], error["error"]["condition"]))
+        # The two that found the queue full bounce at once; the one queued waits for the
+        # connect timeout.
+        assert bounces == [("queued 1", "remote-server-timeout"),
+                           ("queued 2", "remote-server-timeout"),
+                           ("queued 0", "remote-server-timeout")], bounces
+        wait_log(a, r"s2s outgoing link failed .*remote=silent\.test err=timed out")
+    finally:
+        await alice.close()
+        stop(a)
+        silent.close()
