@@ -14,7 +14,8 @@ A, B = "a.test", "b.test"
 HOST_A, HOST_B = "127.0.0.20", "127.0.0.21"
 
 
-def pair(tmp_path, *, shared_ca: bool, require_valid: tuple[bool, bool], muc: bool = False):
+def pair(tmp_path, *, shared_ca: bool, require_valid: tuple[bool, bool], muc: bool = False,
+         a_settings: dict[str, int] | None = None):
     """Servers for a.test and b.test; with `shared_ca` each trusts the other's certificate."""
     ca_a = make_ca(tmp_path / "ca-a", "CA of a.test")
     ca_b = ca_a if shared_ca else make_ca(tmp_path / "ca-b", "CA of b.test")
@@ -23,7 +24,8 @@ def pair(tmp_path, *, shared_ca: bool, require_valid: tuple[bool, bool], muc: bo
     port_a, port_b = free_port(HOST_A), free_port(HOST_B)
     a = start(tmp_path / "a", A, HOST_A, ca_a.parent, s2s_port=port_a,
               trust=[ca_b] if shared_ca else [],
-              overrides={B: f"{HOST_B}:{port_b}"}, require_valid=require_valid[0], muc=muc)
+              overrides={B: f"{HOST_B}:{port_b}"}, require_valid=require_valid[0], muc=muc,
+              s2s_settings=a_settings)
     try:
         b = start(tmp_path / "b", B, HOST_B, ca_b.parent, s2s_port=port_b,
                   trust=[ca_a] if shared_ca else [],
@@ -276,3 +278,26 @@ async def test_queue_overflow_and_connect_timeout_bounce(tmp_path):
         await alice.close()
         stop(a)
         silent.close()
+
+
+@run
+async def test_idle_link_closes_and_a_new_one_is_made(tmp_path):
+    import re
+
+    a, b = pair(tmp_path, shared_ca=True, require_valid=(True, True),
+                a_settings={"idle_timeout_secs": 1})
+    alice = await online(a, "alice", "desk")
+    bob = await online(b, "bob", "phone")
+    try:
+        alice.send_message(mto=b.jid("bob"), mbody="before idling", mtype="chat")
+        await bob.chat("before idling", timeout=20)
+        wait_log(a, r"s2s outgoing link closed: idle local=a\.test remote=b\.test")
+        alice.send_message(mto=b.jid("bob"), mbody="after idling", mtype="chat")
+        await bob.chat("after idling", timeout=20)
+        opened = re.findall(r"s2s outgoing stream authenticated local=a\.test remote=b\.test",
+                            a.log.read_text())
+        assert len(opened) >= 2, a.log_tail()
+    finally:
+        await alice.close()
+        await bob.close()
+        stop(a, b)

@@ -82,7 +82,7 @@ pub(crate) async fn run(
                 Ok(StreamEvent::Header(_)) | Ok(StreamEvent::Close) | Err(_) => break,
             },
             () = tokio::time::sleep_until(last_used + idle) => {
-                tracing::debug!(%remote, "s2s link idle: closing");
+                tracing::info!(%local, %remote, "s2s outgoing link closed: idle");
                 break;
             }
         }
