@@ -14,12 +14,22 @@ command -v pebble >/dev/null || need_apt+=(pebble)
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v chromium >/dev/null || need_apt+=(chromium)
 [ -f /usr/share/javascript/strophe/strophe.js ] || need_apt+=(libjs-strophe)
+# Peer servers for the federation tests (test_s2s_prosody.py, test_s2s_ejabberd.py);
+# lua-unbound is Prosody's resolver.
+command -v prosody >/dev/null || need_apt+=(prosody)
+dpkg -s lua-unbound >/dev/null 2>&1 || need_apt+=(lua-unbound)
+[ -x /usr/sbin/ejabberdctl ] || need_apt+=(ejabberd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
+# The packaged services, if the install started them, would hold 5222/5269 on every address;
+# the tests run their own Prosody and ejabberd from their own configs.
+for svc in prosody ejabberd; do
+  service "$svc" stop >/dev/null 2>&1 || true
+done
 need_pip=()
 for module in slixmpp:slixmpp pytest:pytest OpenSSL:pyopenssl websockets:websockets aiohttp:aiohttp; do
   python3 -c "import ${module%%:*}" 2>/dev/null || need_pip+=("${module##*:}")

@@ -1,8 +1,8 @@
 //! The xmppd image: the static binary alone in an empty root (`FROM scratch` equivalent), with
 //! a passwd/group naming the unprivileged user it runs as and data folders owned by that user.
 //!
-//! No CA roots are shipped yet: xmppd makes no outbound TLS connection so far. s2s will need
-//! them (webpki-roots compiled in, or a bundle at `/etc/ssl/certs/ca-certificates.crt`).
+//! No CA roots are shipped as files: xmppd has webpki-roots compiled in for s2s (plus the
+//! config's `s2s.ca_file`). Docker writes `/etc/resolv.conf`, which the SRV lookups read.
 
 use super::rootfs::{Rootfs, XMPPD_UID};
 use super::{ImagesError, LABEL_COMPONENT};

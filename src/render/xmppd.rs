@@ -158,6 +158,7 @@ pub fn config(model: &Model) -> xc::Config {
         // The deploy spec has no contact addresses yet.
         contact: None,
         mam: xc::Mam::default(),
+        s2s: xc::S2s::default(),
     }
 }
 

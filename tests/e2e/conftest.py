@@ -126,6 +126,9 @@ class Server:
     log: Path
     proc: subprocess.Popen | None = None
     accounts: dict[str, str] = field(default_factory=lambda: dict(ACCOUNTS))
+    # Other domains and addresses are used by the federation tests (test_s2s*.py).
+    domain: str = DOMAIN
+    host: str = "127.0.0.1"
 
     @property
     def data_dir(self) -> Path:
@@ -139,7 +142,7 @@ class Server:
         return ssl.PEM_cert_to_DER_cert(pem)
 
     def jid(self, user: str) -> str:
-        return f"{user}@{DOMAIN}"
+        return f"{user}@{self.domain}"
 
     def log_tail(self, lines: int = 60) -> str:
         try:
@@ -191,7 +194,7 @@ def wait_ready(server: Server) -> None:
         if server.proc.poll() is not None:
             pytest.fail(f"xmppd exited with {server.proc.returncode}:\n{server.log_tail()}")
         try:
-            with socket.create_connection(("127.0.0.1", server.c2s_port), timeout=0.5):
+            with socket.create_connection((server.host, server.c2s_port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)

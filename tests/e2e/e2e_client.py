@@ -12,7 +12,7 @@ import slixmpp
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
-from conftest import DOMAIN, Server
+from conftest import Server
 
 WAIT = 10.0
 PLUGINS = [
@@ -84,7 +84,7 @@ class Client(slixmpp.ClientXMPP):
                  direct_tls: bool = False, auto_roster: bool = False):
         if password is None:
             password = server.accounts[user]
-        super().__init__(f"{user}@{DOMAIN}/{resource}", password, sasl_mech=mech)
+        super().__init__(f"{user}@{server.domain}/{resource}", password, sasl_mech=mech)
         self.srv = server
         self.ca_certs = server.ca
         self.enable_plaintext = False
@@ -128,7 +128,7 @@ class Client(slixmpp.ClientXMPP):
 
     async def login(self, timeout: float = WAIT) -> bool:
         """Connect and authenticate; True once bound, False if SASL failed."""
-        self.connect("127.0.0.1", self.port)
+        self.connect(self.srv.host, self.port)
         try:
             return await asyncio.wait_for(asyncio.shield(self._outcome), timeout)
         except asyncio.TimeoutError:

@@ -350,6 +350,35 @@ def served_leaf(d: Deployment, port: int) -> bytes:
             return s.getpeercert(binary_form=True)
 
 
+def served_leaf_s2s(d: Deployment, port: int) -> bytes:
+    """The DER leaf certificate the s2s port serves after STARTTLS (RFC 6120 §5), as a peer
+    server opening a `jabber:server` stream to the deployment's domain sees it."""
+    import time
+
+    ctx = ssl.create_default_context(cafile=str(d.ca))
+    deadline = time.monotonic() + WAIT
+
+    def read_until(sock: socket.socket, marker: bytes) -> None:
+        seen = b""
+        while marker not in seen:
+            sock.settimeout(max(0.1, deadline - time.monotonic()))
+            chunk = sock.recv(4096)
+            assert chunk, f"the s2s port closed before {marker!r}: {seen!r}"
+            seen += chunk
+
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as raw:
+        raw.sendall(
+            "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+            "xmlns:stream='http://etherx.jabber.org/streams' "
+            f"to='{DOMAIN}' from='peer.localhost' version='1.0'>".encode()
+        )
+        read_until(raw, b"</stream:features>")
+        raw.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        read_until(raw, b"<proceed")
+        with ctx.wrap_socket(raw, server_hostname=DOMAIN) as s:
+            return s.getpeercert(binary_form=True)
+
+
 def served_soon(d: Deployment, port: int, want: bytes) -> None:
     """Waits (bounded) until a listener serves `want`: nginx's reload lets old workers finish
     the connections they accepted, so the switch is not instant."""
@@ -374,6 +403,7 @@ async def _renewal_reaches_new_clients_and_keeps_old_ones(d: Deployment) -> None
         old = state_leaf(d)
         assert served_leaf(d, d.ports["https"]) == old
         assert served_leaf(d, d.ports["c2s_direct_tls"]) == old
+        assert served_leaf_s2s(d, d.ports["s2s"]) == old
         d.run("certs", "renew", "--force", str(d.spec))
         new = state_leaf(d)
         assert new != old, "renew --force kept the old certificate"
@@ -387,6 +417,8 @@ async def _renewal_reaches_new_clients_and_keeps_old_ones(d: Deployment) -> None
         # Both consumers serve the new certificate to new clients...
         served_soon(d, d.ports["https"], new)
         served_soon(d, d.ports["c2s_direct_tls"], new)
+        # s2s shares xmppd's certificate store: the reload reaches it too.
+        assert served_leaf_s2s(d, d.ports["s2s"]) == new
         # ...and the client connected before the reload is still there.
         bob = await Chatter(d, b, pb).login()
         try:

@@ -8,6 +8,7 @@ mod contact;
 mod error;
 mod listeners;
 mod modules;
+mod s2s;
 mod security;
 mod server;
 mod services;
@@ -18,6 +19,7 @@ pub use contact::Contact;
 pub use error::ConfigError;
 pub use listeners::Listeners;
 pub use modules::Module;
+pub use s2s::S2s;
 pub use security::{Auth, LoginThrottle, SaslMechanism, Tls, TlsVersion};
 pub use server::{Limits, LogLevel, Logging, Registration, VirtualHost};
 pub use services::{Http, Muc, Proxy65, RoomCreation, Upload};
@@ -84,6 +86,9 @@ pub struct Config {
     /// Message archives (XEP-0313): retention and page size.
     #[serde(default, skip_serializing_if = "Mam::is_default")]
     pub mam: Mam,
+    /// Server-to-server federation: static routes, trusted CAs, limits.
+    #[serde(default, skip_serializing_if = "S2s::is_default")]
+    pub s2s: S2s,
 }
 
 impl Config {
@@ -146,6 +151,9 @@ impl Config {
         if let Some(dir) = self.upload.as_mut().and_then(|u| u.dir.as_mut()) {
             fix(dir);
         }
+        if let Some(ca) = self.s2s.ca_file.as_mut() {
+            fix(ca);
+        }
     }
 
     /// Checks what serde cannot: cross-field rules. Returns every problem at once.
@@ -191,6 +199,7 @@ impl Config {
         problems.extend(self.listeners.problems());
         problems.extend(self.tls.problems());
         problems.extend(self.auth.problems());
+        problems.extend(self.s2s.problems());
         problems.extend(self.storage.problems());
         problems.extend(self.contact.iter().flat_map(Contact::problems));
         for (name, domain) in [

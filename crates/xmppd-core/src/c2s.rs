@@ -146,6 +146,8 @@ pub async fn serve(runtime: Arc<Runtime>, tcp: TcpStream, peer: SocketAddr, kind
             let cb = channel_binding(&runtime, &tls);
             (Io::Tls(Box::new(tls)), Transport::DirectTls(cb))
         }
+        // Server listeners are served by `crate::s2s`, never here.
+        ListenerKind::S2sStartTls | ListenerKind::S2sDirectTls => return,
     };
     drive(runtime, peer, io, transport).await;
 }

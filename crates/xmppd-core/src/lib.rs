@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod proxy65;
 pub mod router;
 pub mod runtime;
+pub mod s2s;
 pub mod server;
 pub mod sm;
 pub mod throttle;

@@ -85,6 +85,8 @@ impl Runtime {
         let provider = Arc::new(tls::provider(&config.tls)?);
         let certs = Arc::new(CertStore::load(&config.vhosts, provider.clone())?);
         let starttls = tls::server_config(&config.tls, provider.clone(), certs.clone(), &[])?;
+        // s2s shares the certificate store, so a reload reaches it too.
+        let s2s_tls = crate::s2s::tls::S2sTls::new(&config, provider.clone(), certs.clone())?;
         let direct_tls = tls::server_config(
             &config.tls,
             provider,
@@ -102,6 +104,7 @@ impl Runtime {
             iterations: config.auth.scram_iterations,
         };
         let server = Arc::new(Server::new(config, storage));
+        let _ = server.s2s.set(Arc::new(crate::s2s::S2s::new(s2s_tls)?));
         crate::im::start_archiver(&server);
         let config = &server.config;
         let mut extra_features = Vec::new();
@@ -164,6 +167,8 @@ impl Runtime {
         for (kind, addrs) in [
             (ListenerKind::C2sStartTls, &config.c2s_starttls),
             (ListenerKind::C2sDirectTls, &config.c2s_direct_tls),
+            (ListenerKind::S2sStartTls, &config.s2s),
+            (ListenerKind::S2sDirectTls, &config.s2s_direct_tls),
         ] {
             for addr in addrs {
                 let listener = TcpListener::bind(addr)
@@ -252,9 +257,14 @@ fn unknown_user_secret(data_dir: &std::path::Path) -> Result<[u8; 32], CoreError
 pub enum ListenerKind {
     C2sStartTls,
     C2sDirectTls,
+    S2sStartTls,
+    S2sDirectTls,
 }
 
 async fn accept_loop(runtime: Arc<Runtime>, listener: TcpListener, kind: ListenerKind) {
+    if matches!(kind, ListenerKind::S2sStartTls | ListenerKind::S2sDirectTls) {
+        return s2s_accept_loop(runtime, listener, kind).await;
+    }
     let limit = runtime.server.config.limits.connections_per_ip;
     loop {
         let (tcp, peer) = match listener.accept().await {
@@ -276,5 +286,28 @@ async fn accept_loop(runtime: Arc<Runtime>, listener: TcpListener, kind: Listene
             crate::c2s::serve(runtime, tcp, peer, kind).await;
             drop(slot);
         });
+    }
+}
+
+/// Server connections: counted against `s2s.max_incoming` inside the session, not per address
+/// (a busy peer server legitimately opens many).
+async fn s2s_accept_loop(runtime: Arc<Runtime>, listener: TcpListener, kind: ListenerKind) {
+    let direct = kind == ListenerKind::S2sDirectTls;
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                tracing::warn!(%err, "accepting an s2s connection failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        tokio::spawn(crate::s2s::serve_incoming(
+            runtime.server.clone(),
+            tcp,
+            peer,
+            direct,
+        ));
     }
 }

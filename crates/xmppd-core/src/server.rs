@@ -155,6 +155,8 @@ pub struct Server {
     pub offline_gate: crate::im::OfflineGate,
     /// The XEP-0045 service, when `[muc]` is configured.
     pub muc: Option<crate::muc::Service>,
+    /// Federation, once the runtime has set up its TLS (see [`crate::s2s`]).
+    pub s2s: std::sync::OnceLock<std::sync::Arc<crate::s2s::S2s>>,
     /// XEP-0050 sessions of admin commands in progress.
     pub adhoc: Mutex<Sessions<AdminCommand>>,
     /// The MOTD set by an admin command: `None` while the config's `motd` applies,
@@ -221,6 +223,7 @@ impl Server {
             hosts,
             offline_gate: Default::default(),
             adhoc: Mutex::new(crate::im::adhoc_sessions()),
+            s2s: std::sync::OnceLock::new(),
             motd_override: RwLock::new(None),
         }
     }

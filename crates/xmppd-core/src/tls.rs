@@ -56,7 +56,7 @@ static TLS12_AND_13: [&SupportedProtocolVersion; 2] =
     [&rustls::version::TLS13, &rustls::version::TLS12];
 static TLS13_ONLY: [&SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
 
-fn versions(policy: &Tls) -> &'static [&'static SupportedProtocolVersion] {
+pub(crate) fn versions(policy: &Tls) -> &'static [&'static SupportedProtocolVersion] {
     match policy.min_version {
         TlsVersion::Tls12 => &TLS12_AND_13,
         TlsVersion::Tls13 => &TLS13_ONLY,

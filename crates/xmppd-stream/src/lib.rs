@@ -16,6 +16,7 @@
 //! | [`c2s`] | RFC 6120 §4–§7, XEP-0368, RFC 3921 §3 | client stream negotiation state machine |
 //! | [`ns`] | RFC 6120, XEP-0440 | namespace constants |
 //! | [`sm`] | XEP-0198 | stream management nonzas, counters, unacknowledged queue |
+//! | [`s2s`] | RFC 6120 `jabber:server`, XEP-0178, XEP-0220, XEP-0185 | server stream negotiation elements, dialback keys |
 //!
 //! Driving a client connection (the caller's connection task does the IO):
 //!
@@ -59,6 +60,7 @@ pub mod c2s;
 pub mod framed;
 pub mod framing;
 pub mod ns;
+pub mod s2s;
 pub mod sasl;
 pub mod sm;
 pub mod stream_error;

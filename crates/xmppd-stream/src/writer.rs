@@ -49,6 +49,19 @@ fn name(s: &str) -> Result<&NcNameStr, WriteError> {
 
 /// The XML declaration and opening `<stream:stream>` tag for `header`.
 pub fn header(header: &StreamHeader) -> Result<Vec<u8>, WriteError> {
+    header_declaring(header, None)
+}
+
+/// As [`header`], for a server stream that also declares the dialback namespace on the
+/// `db:` prefix (XEP-0220 §2.1: older servers look for it there).
+pub fn header_s2s(header: &StreamHeader) -> Result<Vec<u8>, WriteError> {
+    header_declaring(header, Some(("db", crate::s2s::dialback::NS)))
+}
+
+fn header_declaring(
+    header: &StreamHeader,
+    extra: Option<(&str, &str)>,
+) -> Result<Vec<u8>, WriteError> {
     let mut out = Vec::with_capacity(256);
     let mut enc = Encoder::new();
     let put = |enc: &mut Encoder<SimpleNamespaces>, item, out: &mut Vec<u8>| {
@@ -58,6 +71,9 @@ pub fn header(header: &StreamHeader) -> Result<Vec<u8>, WriteError> {
     let tracker = enc.ns_tracker_mut();
     tracker.declare_fixed(Some(prefix()), Namespace::from(ns::STREAM));
     tracker.declare_fixed(None, Namespace::from(header.xmlns.clone()));
+    if let Some((prefix, ns)) = extra {
+        tracker.declare_fixed(Some(name(prefix)?), Namespace::from(ns.to_owned()));
+    }
     put(
         &mut enc,
         Item::ElementHeadStart(Namespace::from(ns::STREAM), name("stream")?),
@@ -102,6 +118,14 @@ pub fn element_in(el: &Element, content_ns: &str) -> Result<Vec<u8>, WriteError>
     let tracker = enc.ns_tracker_mut();
     tracker.declare_fixed(Some(prefix()), Namespace::from(ns::STREAM));
     tracker.declare_fixed(None, Namespace::from(content_ns.to_owned()));
+    if content_ns == ns::JABBER_SERVER {
+        // Server streams declare `db:` in their header (`header_s2s`), and peers whose parsers
+        // match on the qualified name (ejabberd's `db:result`) need the prefix used.
+        tracker.declare_fixed(
+            Some(name("db")?),
+            Namespace::from(crate::s2s::dialback::NS.to_owned()),
+        );
+    }
     tracker.push();
     let mut out = Vec::with_capacity(128);
     write(&mut enc, el, &mut out)?;

@@ -95,6 +95,12 @@ pub fn findings(config: &Config, now: i64) -> Vec<Finding> {
             )));
         }
     }
+    // Peers' certificates are checked against this file too: a broken one would stop startup.
+    if let Some(path) = &config.s2s.ca_file
+        && let Err(err) = certs::load_chain(path)
+    {
+        out.push(Finding::Error(format!("s2s.ca_file: {err}")));
+    }
     let listeners = &config.listeners;
     let all = [
         ("listeners.c2s_starttls", &listeners.c2s_starttls),

@@ -41,8 +41,13 @@ pub fn route<'a>(
             return;
         }
         if !server.serves(to.domain().as_str()) {
-            // Components and federation come later; say so instead of dropping silently.
-            let condition = if server.config.all_domains().contains(&to.domain().as_str()) {
+            let ours = server.config.all_domains().contains(&to.domain().as_str());
+            if !ours && crate::s2s::enabled(server) {
+                crate::s2s::send(server, stanza, to.domain().as_str()).await;
+                return;
+            }
+            // Without federation, say so instead of dropping silently.
+            let condition = if ours {
                 DefinedCondition::ServiceUnavailable
             } else {
                 DefinedCondition::RemoteServerNotFound

@@ -22,7 +22,7 @@ mod search;
 
 pub use adhoc::new_sessions as adhoc_sessions;
 pub(crate) use deliver::store_offline;
-pub use deliver::{deliver_stored_offline, route};
+pub use deliver::{bounce, deliver_stored_offline, route};
 pub use mam::start as start_archiver;
 pub use offline_gate::OfflineGate;
 pub use presence::go_offline;

@@ -73,3 +73,17 @@ fn expired_certificate_and_busy_port_are_errors() {
         "{found:?}"
     );
 }
+
+#[test]
+fn unreadable_s2s_ca_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config_with_cert(dir.path(), &["example.test", "conference.example.test"], 90);
+    config.s2s.ca_file = Some(dir.path().join("missing-ca.pem"));
+    let found = findings(&config, now());
+    assert!(
+        found
+            .iter()
+            .any(|f| matches!(f, Finding::Error(m) if m.starts_with("s2s.ca_file:") && m.contains("missing-ca.pem"))),
+        "{found:?}"
+    );
+}
