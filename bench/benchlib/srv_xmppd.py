@@ -5,7 +5,7 @@ import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
-from .certs import DOMAIN
+from .certs import DOMAIN, MUC
 from .server import Server, USER_PREFIX, password
 
 
@@ -26,6 +26,10 @@ class Xmppd(Server):
     def configure(self):
         lines = [
             f"data_dir = {_q(os.path.join(self.dir, 'data'))}",
+            # The peers' module set (srv_prosody.py, srv_ejabberd.py), so no server does work
+            # the others skip: no message archive, carbons or push on the 1:1 path.
+            'modules = ["roster", "disco", "ping", "time", "version", "private", "vcard", '
+            '"offline"]',
             "",
             "[[vhost]]",
             f"domain = {_q(DOMAIN)}",
@@ -50,6 +54,10 @@ class Xmppd(Server):
             "",
             "[limits]",
             "connections_per_ip = 1000000",
+            "",
+            "[muc]",
+            f"domain = {_q(MUC)}",
+            'room_creation = "local"',
             "",
             "[logging]",
             'level = "warn"',
