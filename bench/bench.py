@@ -122,6 +122,8 @@ def main():
     ap.add_argument("--xmppd", default=os.path.join(ROOT, "target", "release", "xmppd"))
     ap.add_argument("--deploy", default=os.path.join(ROOT, "target", "release", "deploy"))
     ap.add_argument("--dh-bits", type=int, help="bits for the DH timing (default 2048)")
+    ap.add_argument("--skip-extras", action="store_true",
+                    help="skip the DH and no-op apply timings")
     ap.add_argument("--large", type=int, metavar="N",
                     help="also hold N idle sessions (e.g. 10000) where the machine allows it")
     args = ap.parse_args()
@@ -162,8 +164,9 @@ def main():
             for s in order:
                 log(f"round {rnd + 1}/{cfg.rounds}: {s.name}")
                 results["rounds"][s.name].append(guarded(one_round, s, cfg, base, rnd))
-        log("DH and deploy timings")
-        results["extras"] = guarded(extras.run, args.deploy, base, cfg.dh_bits)
+        if not args.skip_extras:
+            log("DH and deploy timings")
+            results["extras"] = guarded(extras.run, args.deploy, base, cfg.dh_bits)
     finally:
         for s in servers:
             s.stop()
