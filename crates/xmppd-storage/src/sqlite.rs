@@ -25,6 +25,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub(crate) async fn open(path: &Path) -> Result<SqlitePool> {
     create_private_file(path)?;
+    // Neither SQLite nor sqlx serialises a fresh file's set-up: two processes opening it at once
+    // (two `xmppd adduser`, or one beside `xmppd run`) would race on the switch to WAL, which
+    // SQLite can refuse at once with SQLITE_BUSY (two shared locks both wanting to upgrade is a
+    // deadlock, so the busy timeout does not apply), and then on creating the same tables.
+    let guard = setup_lock(path).await?;
     let options = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(false)
@@ -38,9 +43,6 @@ pub(crate) async fn open(path: &Path) -> Result<SqlitePool> {
             backend: NAME,
             source,
         })?;
-    // sqlx takes no lock around SQLite migrations: two processes opening a fresh file at once
-    // (two `xmppd adduser`, or one beside `xmppd run`) would both create the same tables.
-    let guard = migration_lock(path).await?;
     let migrated = MIGRATOR.run(&pool).await;
     drop(guard);
     migrated.map_err(|source| StorageError::Migrate {
@@ -50,9 +52,10 @@ pub(crate) async fn open(path: &Path) -> Result<SqlitePool> {
     Ok(pool)
 }
 
-/// An exclusive `flock` on `<database>.migrate-lock`, held while migrations run. Waiting for it
+/// An exclusive `flock` on `<database>.migrate-lock`, held while the first connection switches
+/// to WAL and the migrations run. Waiting for it
 /// happens on a blocking thread, so a waiting process (or task) never stalls the async workers.
-async fn migration_lock(path: &Path) -> Result<std::fs::File> {
+async fn setup_lock(path: &Path) -> Result<std::fs::File> {
     let mut lock_path = path.as_os_str().to_owned();
     lock_path.push(".migrate-lock");
     let lock_path = std::path::PathBuf::from(lock_path);
