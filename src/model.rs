@@ -75,6 +75,7 @@ pub struct Muc {
     pub name: String,
     pub room_creation: RoomCreation,
     pub history_length: u32,
+    pub lock_new_rooms: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +165,7 @@ impl Model {
             name: m.name.clone(),
             room_creation: m.room_creation,
             history_length: m.history_length,
+            lock_new_rooms: m.lock_new_rooms,
         });
         let upload = spec.services.upload.as_ref().map(|u| {
             checks::upload(u, &mut d);

@@ -126,6 +126,7 @@ pub fn config(model: &Model) -> xc::Config {
             },
             default_history: m.history_length,
             max_history: m.history_length.max(100),
+            lock_new_rooms: m.lock_new_rooms,
         }),
         upload: model.upload.as_ref().map(|u| xc::Upload {
             domain: u.domain.to_string(),
@@ -189,4 +190,26 @@ pub fn render(model: &Model) -> Result<String, DeployError> {
         "# xmppd config of deployment `{}`, rendered by deploy: edits are overwritten.\n{body}",
         model.name
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::validate_text;
+    use std::path::Path;
+
+    const QUICKSTART: &str = include_str!("../../examples/quickstart.yaml");
+
+    fn muc_of(spec: &str) -> xc::Muc {
+        let v = validate_text(spec, Path::new(".")).expect("parses");
+        config(v.model.as_ref().expect("valid")).muc.expect("muc")
+    }
+
+    #[test]
+    fn new_rooms_stay_locked_unless_the_spec_says_otherwise() {
+        assert!(QUICKSTART.contains("  muc: {}\n"));
+        assert!(muc_of(QUICKSTART).lock_new_rooms);
+        let open = QUICKSTART.replace("  muc: {}\n", "  muc:\n    lock_new_rooms: false\n");
+        assert!(!muc_of(&open).lock_new_rooms);
+    }
 }

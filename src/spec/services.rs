@@ -38,6 +38,10 @@ pub struct Muc {
     #[serde(default = "default_history")]
     #[schemars(range(max = 1000))]
     pub history_length: u32,
+    /// Keep a new room locked until its creator configures it (XEP-0045 §10.1.1). `false`
+    /// opens it at once with the defaults, for clients that never configure rooms.
+    #[serde(default = "default_lock_new_rooms")]
+    pub lock_new_rooms: bool,
 }
 
 /// Who may create MUC rooms: `anyone`, `local` users, or `admins` only.
@@ -123,6 +127,9 @@ fn default_muc_subdomain() -> String {
 }
 fn default_muc_name() -> String {
     "Chatrooms".to_owned()
+}
+fn default_lock_new_rooms() -> bool {
+    true
 }
 fn default_history() -> u32 {
     20

@@ -62,13 +62,19 @@ def events(client: Client, name: str) -> asyncio.Queue:
     return queue
 
 
-def declines(client: Client) -> asyncio.Queue:
-    """slixmpp 1.x raises its decline event only for components: match the stanza instead."""
+def user_x_stanzas(client: Client, kind: str, child: str) -> asyncio.Queue:
+    """The `kind` stanzas (message, presence) carrying a muc#user `<x/>` with `child` in it."""
     queue: asyncio.Queue = asyncio.Queue()
     client.register_handler(Callback(
-        "e2e muc decline", MatchXPath(f"{{jabber:client}}message/{{{USER_NS}}}x/{{{USER_NS}}}decline"),
+        f"e2e muc {kind} {child}",
+        MatchXPath(f"{{jabber:client}}{kind}/{{{USER_NS}}}x/{{{USER_NS}}}{child}"),
         queue.put_nowait))
     return queue
+
+
+def declines(client: Client) -> asyncio.Queue:
+    """slixmpp 1.x raises its decline event only for components: match the stanza instead."""
+    return user_x_stanzas(client, "message", "decline")
 
 
 def groupchat(client: Client, room: str) -> asyncio.Queue:
@@ -305,5 +311,96 @@ async def test_room_creation_as_configured(own_server):
         # alice is an admin of the server (examples/xmppd.toml).
         room = await create(alice, "official", "Alice")
         await join(bob, room, "Bob")
+    finally:
+        await close_all(alice, bob)
+
+
+@run
+async def test_new_rooms_open_at_once_when_locking_is_off(own_server):
+    """`lock_new_rooms = false`: the creator gets 201 and others may enter before any configuration."""
+    server = own_server(lock_new_rooms="false")
+    alice, bob = [await muc_client(server, u) for u in ("alice", "bob")]
+    try:
+        room = f"instant@{MUC}"
+        presence, *_ = await join(alice, room, "Alice")
+        assert {110, 201} <= {int(c) for c in presence["muc"]["status_codes"]}
+        messages = groupchat(alice, room)
+        await join(bob, room, "Bob")
+        bob.send_message(mto=room, mbody="no configuration needed", mtype="groupchat")
+        got = await take(messages, "bob's groupchat message", match=lambda m: m["body"] != "")
+        assert got["body"] == "no configuration needed"
+        assert got["from"].resource == "Bob"
+    finally:
+        await close_all(alice, bob)
+
+
+async def destroy(client: Client, room: str, reason: str | None = None, alternate: str | None = None,
+                  password: str | None = None):
+    iq = client.Iq()
+    iq["type"] = "set"
+    iq["to"] = room
+    query = ET.SubElement(iq.xml, f"{{{OWNER}}}query")
+    element = ET.SubElement(query, f"{{{OWNER}}}destroy", **({"jid": alternate} if alternate else {}))
+    if reason:
+        ET.SubElement(element, f"{{{OWNER}}}reason").text = reason
+    if password:
+        ET.SubElement(element, f"{{{OWNER}}}password").text = password
+    return await iq.send(timeout=WAIT)
+
+
+def destroyed_notices(client: Client) -> asyncio.Queue:
+    return user_x_stanzas(client, "presence", "destroy")
+
+
+@run
+async def test_owner_destroys_a_persistent_room(own_server):
+    """§10.9: only an owner may; occupants learn the reason and the new venue; the room is
+    gone, from storage too (a restart does not bring it back), and the name is free again."""
+    server = own_server()
+    alice, bob = [await muc_client(server, u) for u in ("alice", "bob")]
+    room = await create(alice, "doomed", "Alice", **{"muc#roomconfig_persistentroom": "1"})
+    notices = destroyed_notices(bob)
+    await join(bob, room, "Bob")
+    with pytest.raises(IqError) as refused:
+        await destroy(bob, room)
+    assert refused.value.condition == "forbidden"
+    await destroy(alice, room, reason="moving on", alternate=f"elsewhere@{MUC}", password="s3cret")
+    notice = await take(notices, "bob's notice that the room is gone")
+    assert notice["from"] == f"{room}/Bob" and notice["type"] == "unavailable"
+    element = notice.xml.find(f"{{{USER_NS}}}x/{{{USER_NS}}}destroy")
+    assert element.get("jid") == f"elsewhere@{MUC}"
+    assert element.find(f"{{{USER_NS}}}reason").text == "moving on"
+    assert element.find(f"{{{USER_NS}}}password").text == "s3cret"
+    with pytest.raises(IqError) as gone:
+        await bob.plugin["xep_0030"].get_info(jid=room, timeout=WAIT)
+    assert gone.value.condition == "item-not-found"
+    await close_all(alice, bob)
+
+    restart(server)
+    alice = await muc_client(server, "alice")
+    try:
+        presence, *_ = await join(alice, room, "Alice")
+        assert 201 in {int(c) for c in presence["muc"]["status_codes"]}, "the room came back"
+    finally:
+        await alice.close()
+
+
+@run
+async def test_cancelling_the_first_configuration_destroys_the_new_room(fresh_server):
+    alice, bob = [await muc_client(fresh_server, u) for u in ("alice", "bob")]
+    try:
+        room = f"second-thoughts@{MUC}"
+        await join(alice, room, "Alice")
+        notices = destroyed_notices(alice)
+        iq = alice.Iq()
+        iq["type"] = "set"
+        iq["to"] = room
+        query = ET.SubElement(iq.xml, f"{{{OWNER}}}query")
+        ET.SubElement(query, f"{{{DATA}}}x", type="cancel")
+        assert (await iq.send(timeout=WAIT))["type"] == "result"
+        await take(notices, "alice's own unavailable presence")
+        # The name is free: bob creates a room of that name himself.
+        presence, *_ = await join(bob, room, "Bob")
+        assert 201 in {int(c) for c in presence["muc"]["status_codes"]}
     finally:
         await close_all(alice, bob)

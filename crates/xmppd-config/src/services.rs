@@ -34,6 +34,11 @@ pub struct Muc {
     /// Most messages of history a room may be configured to keep.
     #[serde(default = "default_max_history")]
     pub max_history: u32,
+    /// Keep a new room locked until its creator configures it (XEP-0045 §10.1.1). Off, a
+    /// room opens at once with the default configuration, as Prosody's
+    /// `muc_room_locking = false` does; clients that never configure rooms need that.
+    #[serde(default = "default_true")]
+    pub lock_new_rooms: bool,
 }
 
 fn default_muc_name() -> String {
@@ -44,6 +49,9 @@ fn default_history() -> u32 {
 }
 fn default_max_history() -> u32 {
     100
+}
+fn default_true() -> bool {
+    true
 }
 
 /// HTTP file upload (XEP-0363).

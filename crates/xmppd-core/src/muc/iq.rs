@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use jid::{FullJid, Jid};
 use minidom::Element;
-use xmpp_parsers::data_forms::DataForm;
+use xmpp_parsers::data_forms::{DataForm, DataFormType};
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::ns;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
 use xmppd_modules::muc::admin::{self, AdminItem};
+use xmppd_modules::muc::destroy::Destroy;
 use xmppd_modules::muc::{Fanout, MucError, NS_ADMIN, NS_OWNER, disco};
 use xmppd_modules::{stanza_error, xep0054_vcard};
 
@@ -109,6 +110,7 @@ pub async fn to_room(
     let bare = from.to_bare();
     let mut out: Vec<Fanout> = Vec::new();
     let mut changed = false;
+    let mut destroyed = false;
     let answer: Answer = muc
         .with_room(room, |r| {
             if payload.is("query", ns::DISCO_INFO) && !is_set {
@@ -148,12 +150,26 @@ pub async fn to_room(
                             .build(),
                     ));
                 }
+                if let Some(request) = Destroy::parse(&payload).map_err(|e| from_error(&e))? {
+                    out = r.destroy(&bare, &request).map_err(|e| from_error(&e))?;
+                    destroyed = true;
+                    return Ok(None);
+                }
                 let Some(form) = payload
                     .get_child("x", ns::DATA_FORMS)
                     .and_then(|x| DataForm::try_from(x.clone()).ok())
                 else {
                     return Err((ErrorType::Modify, DefinedCondition::BadRequest));
                 };
+                if form.type_ == DataFormType::Cancel && r.locked {
+                    // §10.1.3: cancelling a new room's first configuration destroys it
+                    // (a later cancel changes nothing: `configure` ignores the form).
+                    out = r
+                        .destroy(&bare, &Destroy::default())
+                        .map_err(|e| from_error(&e))?;
+                    destroyed = true;
+                    return Ok(None);
+                }
                 out = r
                     .configure(&bare, &form, max_history)
                     .map_err(|e| from_error(&e))?;
@@ -204,6 +220,11 @@ pub async fn to_room(
         })
         .unwrap_or(Err((ErrorType::Cancel, DefinedCondition::ItemNotFound)));
     fanout::deliver(server, out).await;
+    if destroyed && muc.drop_if_vanished(room) {
+        // Gone from storage and its archive gone too, before the owner hears it is done.
+        persist::save(server, muc, room).await;
+        super::mam::forget(server, muc, room).await;
+    }
     reply(server, &iq, answer).await;
     if changed {
         persist::save(server, muc, room).await;

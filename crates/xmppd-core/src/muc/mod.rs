@@ -221,6 +221,7 @@ fn enter(
             let config = RoomConfig::new(muc.config.default_history.min(muc.config.max_history));
             let mut new = Room::create(to.to_bare(), from.to_bare(), config);
             new.archived = server.enabled(Module::Mam);
+            new.locked = muc.config.lock_new_rooms;
             let new = Arc::new(Mutex::new(new));
             map.insert(room.to_owned(), new.clone());
             (new, true)

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod destroy;
 pub mod disco;
 pub mod history;
 pub mod messages;
@@ -76,6 +77,8 @@ pub enum MucError {
     LastOwner,
     #[error("the room is full")]
     Full,
+    #[error("the room has been destroyed")]
+    Gone,
 }
 
 impl MucError {
@@ -83,7 +86,7 @@ impl MucError {
         use DefinedCondition as C;
         use ErrorType as T;
         match self {
-            Self::Locked | Self::NoSuchOccupant => (T::Cancel, C::ItemNotFound),
+            Self::Locked | Self::NoSuchOccupant | Self::Gone => (T::Cancel, C::ItemNotFound),
             Self::Banned | Self::Forbidden(_) => (T::Auth, C::Forbidden),
             Self::MembersOnly => (T::Auth, C::RegistrationRequired),
             Self::Password => (T::Auth, C::NotAuthorized),

@@ -54,6 +54,8 @@ pub struct Room {
     pub vcard: Option<Element>,
     /// The room keeps a XEP-0313 archive (set by the server, not stored with the room).
     pub archived: bool,
+    /// Destroyed by an owner (§10.9): it takes nobody in and goes away.
+    pub destroyed: bool,
 }
 
 /// A presence from a would-be or current occupant.
@@ -81,6 +83,7 @@ impl Room {
             history: History::default(),
             vcard: None,
             archived: false,
+            destroyed: false,
         }
     }
 
@@ -102,6 +105,7 @@ impl Room {
             history: History::default(),
             vcard,
             archived: false,
+            destroyed: false,
         }
     }
 
@@ -148,6 +152,9 @@ impl Room {
                 return Ok(self.presence_of(pos, &Extra::default(), true));
             }
             return self.change_nick(pos, req.nick, presence);
+        }
+        if self.destroyed {
+            return Err(MucError::Gone);
         }
         let bare = req.from.to_bare();
         let affiliation = self.affiliation(&bare);
@@ -266,7 +273,7 @@ impl Room {
 
     /// Temporary rooms go away with their last occupant; so do rooms never configured.
     pub fn should_vanish(&self) -> bool {
-        self.occupants.is_empty() && (!self.config.persistent || self.locked)
+        self.destroyed || (self.occupants.is_empty() && (!self.config.persistent || self.locked))
     }
 
     fn history_for(
