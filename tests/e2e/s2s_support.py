@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import Server, stop_server, wait_ready, xmppd_bin
+from conftest import Server, _launch, stop_server
 from raw_stream import STREAM_NS, TIMEOUT, TLS_NS, RawStream, mechanisms, q
 from xml.sax.saxutils import quoteattr
 import xml.etree.ElementTree as ET
@@ -117,21 +117,7 @@ def start(root: Path, domain: str, host: str, ca_dir: Path, *, s2s_port: int | N
     for user, password in USERS.items():
         out = server.admin("adduser", server.jid(user), stdin=password + "\n")
         assert out.returncode == 0, f"adduser {user} failed: {out.stderr}"
-    log = open(server.log, "wb")
-    server.proc = subprocess.Popen(
-        [str(xmppd_bin()), "run", "-c", str(config)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "XMPPD_LOG": os.environ.get("XMPPD_LOG", "info")},
-    )
-    log.close()
-    try:
-        wait_ready(server)
-    except BaseException:
-        server.proc.kill()
-        server.proc.wait()
-        raise
-    return server
+    return _launch(server)
 
 
 def log_text(server: Server) -> str:
@@ -148,6 +134,33 @@ def wait_log(server: Server, pattern: str, timeout: float = 10.0) -> str:
         if time.monotonic() > deadline:
             raise AssertionError(f"no log line matching {pattern!r}:\n{server.log_tail()}")
         time.sleep(0.05)
+
+
+async def chat_both_ways(peer: Server, peer_user: str, xmppd: Server) -> None:
+    """alice on xmppd and `peer_user` on the peer server exchange one message each way."""
+    from e2e_client import online
+
+    them = await online(peer, peer_user, "laptop")
+    alice = await online(xmppd, "alice", "desk")
+    try:
+        them_jid, alice_jid = peer.jid(peer_user), xmppd.jid("alice")
+        alice.send_message(mto=them_jid, mbody=f"hello {peer.domain}, this is xmppd", mtype="chat")
+        got = await them.chat(f"hello {peer.domain}, this is xmppd", timeout=25)
+        assert got["from"].full == f"{alice_jid}/desk"
+        them.send_message(mto=f"{alice_jid}/desk", mbody=f"hello xmppd, {peer.domain} here",
+                          mtype="chat")
+        back = await alice.chat(f"hello xmppd, {peer.domain} here", timeout=25)
+        assert back["from"].full == f"{them_jid}/laptop"
+    finally:
+        await alice.close()
+        await them.close()
+
+
+def authenticated_both_ways(xmppd: Server, remote: str, mechanism: str) -> None:
+    """xmppd's log shows both links to `remote` authenticated with `mechanism`."""
+    wait_log(xmppd, rf"s2s incoming stream authenticated remote={re.escape(remote)} "
+                    rf'mechanism="{mechanism}"')
+    wait_log(xmppd, rf's2s outgoing stream authenticated .*mechanism="{mechanism}"')
 
 
 def stop(*servers: Server) -> None:

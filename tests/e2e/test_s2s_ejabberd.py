@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 from conftest import Server
-from s2s_support import make_ca, make_leaf, start, stop, wait_log
-from e2e_client import online, run
+from e2e_client import run
+from s2s_support import (authenticated_both_ways, chat_both_ways, make_ca, make_leaf, start,
+                         stop)
 
 EJABBERD_DOMAIN, XMPPD_DOMAIN = "e.test", "x.test"
 EJABBERD_HOST, XMPPD_HOST = "127.0.0.24", "127.0.0.25"
@@ -179,23 +180,6 @@ class Ejabberd:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-async def chat_both_ways(ejabberd: Server, xmppd: Server) -> None:
-    eve = await online(ejabberd, USER[0], "laptop")
-    alice = await online(xmppd, "alice", "desk")
-    try:
-        eve_jid, alice_jid = ejabberd.jid(USER[0]), xmppd.jid("alice")
-        alice.send_message(mto=eve_jid, mbody="hello ejabberd, this is xmppd", mtype="chat")
-        got = await eve.chat("hello ejabberd, this is xmppd", timeout=25)
-        assert got["from"].full == f"{alice_jid}/desk"
-        eve.send_message(mto=f"{alice_jid}/desk", mbody="hello xmppd, ejabberd here",
-                         mtype="chat")
-        back = await alice.chat("hello xmppd, ejabberd here", timeout=25)
-        assert back["from"].full == f"{eve_jid}/laptop"
-    finally:
-        await alice.close()
-        await eve.close()
-
-
 def start_pair(tmp_path, *, trusted: bool):
     ca_x = make_ca(tmp_path / "ca-x", "CA of x.test")
     ca_e = ca_x if trusted else make_ca(tmp_path / "ca-e", "CA of e.test")
@@ -215,10 +199,8 @@ async def exercise(tmp_path, *, trusted: bool, mechanism: str) -> None:
     ejabberd, xmppd = start_pair(tmp_path, trusted=trusted)
     try:
         try:
-            await chat_both_ways(ejabberd.server, xmppd)
-            wait_log(xmppd, rf's2s incoming stream authenticated remote=e\.test '
-                            rf'mechanism="{mechanism}"')
-            wait_log(xmppd, rf's2s outgoing stream authenticated .*mechanism="{mechanism}"')
+            await chat_both_ways(ejabberd.server, USER[0], xmppd)
+            authenticated_both_ways(xmppd, EJABBERD_DOMAIN, mechanism)
         except BaseException:
             print(ejabberd.tail())
             raise
