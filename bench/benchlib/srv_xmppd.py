@@ -58,6 +58,8 @@ class Xmppd(Server):
             "[muc]",
             f"domain = {_q(MUC)}",
             'room_creation = "local"',
+            # tsung never configures the room it creates; Prosody runs with room locking off.
+            "lock_new_rooms = false",
             "",
             "[logging]",
             'level = "warn"',
