@@ -53,6 +53,21 @@ def cpu_seconds(pid):
     return total / CLK_TCK
 
 
+def written_bytes(pid):
+    """Bytes pid and its live descendants passed to write(2) and kin (`wchar` of proc(5)'s
+    /proc/PID/io): for tsung, mostly the stanzas it sends."""
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/io", encoding="ascii") as f:
+                for line in f:
+                    if line.startswith("wchar:"):
+                        total += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
 def rss_kib(pid):
     """Sum of VmRSS over pid and its descendants, in KiB."""
     total = 0

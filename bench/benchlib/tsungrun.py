@@ -22,7 +22,8 @@ ENV = {
 
 
 class Sampler(threading.Thread):
-    """Polls /proc every `period` seconds: (t, server cpu s, tsung cpu s, established conns)."""
+    """Polls /proc every `period` seconds: (t, server cpu s, tsung cpu s, established conns,
+    server RSS KiB, bytes tsung has written)."""
 
     def __init__(self, server, tsung_root, period=0.25):
         super().__init__(daemon=True)
@@ -35,7 +36,8 @@ class Sampler(threading.Thread):
             self.samples.append((time.monotonic(), self.server.cpu(),
                                  procstat.cpu_seconds(self.tsung_root),
                                  procstat.established(self.server.port),
-                                 self.server.rss()))
+                                 self.server.rss(),
+                                 procstat.written_bytes(self.tsung_root)))
             self.halt.wait(self.period)
 
 
@@ -94,7 +96,7 @@ def full_window(samples, n):
     """
     floor = n - max(2, 0.02 * n)
     best, start = None, None
-    for i, s in enumerate(samples + [(0, 0, 0, -1, 0)]):
+    for i, s in enumerate(samples + [(0, 0, 0, -1, 0, 0)]):
         if s[3] >= floor and start is None:
             start = i
         elif s[3] < floor and start is not None:
