@@ -160,6 +160,8 @@ pub fn config(model: &Model) -> xc::Config {
         contact: None,
         mam: xc::Mam::default(),
         s2s: xc::S2s::default(),
+        // xmppd's default: one per CPU core the container may use.
+        worker_threads: None,
     }
 }
 

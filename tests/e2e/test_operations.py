@@ -1,5 +1,5 @@
 """Operations: certificates re-read on SIGHUP without dropping sessions, whitespace keepalives,
-and failed-login throttling (each on a server of its own)."""
+failed-login throttling and the worker thread count (each on a server of its own)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import ssl
 import subprocess
 import time
 
+import pytest
 
 from conftest import DOMAIN
 from raw_stream import Scram, failure_condition, logged_in, sasl_exchange, secured
@@ -84,6 +85,27 @@ def test_broken_renewal_keeps_the_old_certificate(own_server):
     assert "not a key" not in server.log_tail(200)
     assert peer_cert(server) == before
     assert server.proc.poll() is None
+
+
+def ready_line(server) -> str:
+    """xmppd's "ready" log line, written once every listener is up (polled, bounded)."""
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        for line in server.log_tail(200).splitlines():
+            if " ready " in line and "workers=" in line:
+                return line
+        time.sleep(0.05)
+    raise AssertionError(f"no ready line in the log:\n{server.log_tail()}")
+
+
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_worker_threads_setting_sizes_the_runtime(own_server, workers):
+    """`worker_threads` reaches the runtime (the ready line reports it), and the server serves."""
+    server = own_server(worker_threads=workers)
+    stream = logged_in(server, "bob", "workers")
+    ping(stream, "w1")
+    stream.close()
+    assert f"workers={workers}" in ready_line(server)
 
 
 def test_idle_session_gets_whitespace_keepalives(own_server):

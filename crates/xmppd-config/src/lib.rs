@@ -89,7 +89,16 @@ pub struct Config {
     /// Server-to-server federation: static routes, trusted CAs, limits.
     #[serde(default, skip_serializing_if = "S2s::is_default")]
     pub s2s: S2s,
+    /// Threads that run connections and stanza handling; by default one per CPU core. One
+    /// thread spends less CPU per stanza at light load (no wake-ups across threads: about 17 %
+    /// less per 1:1 message in the bench); more threads carry more load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1024))]
+    pub worker_threads: Option<usize>,
 }
+
+/// Most worker threads accepted: far beyond any useful count, low enough to catch a typo.
+pub const MAX_WORKER_THREADS: usize = 1024;
 
 impl Config {
     /// Parses a config from TOML text; relative paths are left as written.
@@ -195,6 +204,13 @@ impl Config {
                     "admins[{i}]: {admin:?} must be a bare JID (user@domain) of a hosted domain"
                 )),
             }
+        }
+        if let Some(n) = self.worker_threads
+            && !(1..=MAX_WORKER_THREADS).contains(&n)
+        {
+            problems.push(format!(
+                "worker_threads: {n} is out of range (1 to {MAX_WORKER_THREADS})"
+            ));
         }
         problems.extend(self.listeners.problems());
         problems.extend(self.tls.problems());

@@ -23,6 +23,15 @@ fn minimal_config_gets_secure_defaults() {
 }
 
 #[test]
+fn worker_threads_default_to_the_runtime_and_can_be_set() {
+    assert_eq!(Config::from_toml(MINIMAL).unwrap().worker_threads, None);
+    let text = MINIMAL.replacen("data_dir", "worker_threads = 1\ndata_dir", 1);
+    let config = Config::from_toml(&text).unwrap();
+    assert_eq!(config.worker_threads, Some(1));
+    assert!(config.problems().is_empty(), "{:?}", config.problems());
+}
+
+#[test]
 fn round_trips_through_toml() {
     let config = Config::from_toml(MINIMAL).unwrap();
     let again = Config::from_toml(&config.to_toml().unwrap()).unwrap();
@@ -47,6 +56,7 @@ fn every_problem_is_reported_at_once() {
     let text = r#"
 admins = ["root@elsewhere.test", "nobody"]
 data_dir = "data"
+worker_threads = 0
 [[vhost]]
 domain = "bad_domain"
 certificate = "c.pem"
@@ -70,6 +80,7 @@ cipher_suites = ["ECDHE-RSA-AES256-SHA"]
         "auth.mechanisms: PLAIN is listed",
         "auth.scram_iterations",
         "tls.cipher_suites[0]: unknown suite",
+        "worker_threads: 0 is out of range",
     ];
     for needle in expect {
         assert!(

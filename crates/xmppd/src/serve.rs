@@ -19,10 +19,15 @@ pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
         .init();
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = config.worker_threads {
+        builder.worker_threads(threads);
+    }
+    let rt = builder
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let workers = rt.metrics().num_workers();
     rt.block_on(async move {
         let runtime = Runtime::new(config).await?;
         let bound = runtime.listen().await?;
@@ -30,6 +35,7 @@ pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
         let proxy = xmppd_core::proxy65::start(&runtime.server).await?;
         tracing::info!(
             listeners = bound.len() + http.len() + usize::from(proxy.is_some()),
+            workers,
             "xmppd {} ready",
             env!("CARGO_PKG_VERSION")
         );
