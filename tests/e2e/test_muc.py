@@ -1,5 +1,6 @@
 """XEP-0045 Multi-User Chat on conference.example.test: rooms, roles and affiliations, history,
-subject, invitations, disco, self-ping, and persistent rooms across a restart."""
+subject, invitations, disco, self-ping, IQs between occupants, and persistent rooms across a
+restart."""
 
 import asyncio
 import os
@@ -116,6 +117,41 @@ async def test_three_users_talk_and_a_nick_conflict_is_refused(fresh_server):
         assert gone["muc"]["role"] == "none"
     finally:
         await close_all(alice, bob, carol, dave)
+
+
+@run
+async def test_occupants_reach_each_other_through_the_room(fresh_server):
+    """IQs between occupants pass through the room under occupant JIDs: bob's client gets
+    alice's ping from room/Alice and its answer reaches her from room/Bob; a vCard request is
+    answered by bob's account (clients do not answer those), still from room/Bob."""
+    alice, bob = [await muc_client(fresh_server, u) for u in ("alice", "bob")]
+    try:
+        card = bob.Iq()
+        card["type"] = "set"
+        vcard = ET.SubElement(card.xml, "{vcard-temp}vCard")
+        ET.SubElement(vcard, "{vcard-temp}FN").text = "Bob Occupant"
+        await card.send(timeout=WAIT)
+        room = await create(alice, "whispers", "Alice")
+        await join(bob, room, "Bob")
+        pings: asyncio.Queue = asyncio.Queue()
+        bob.register_handler(Callback(
+            "e2e muc ping seen", MatchXPath("{jabber:client}iq/{urn:xmpp:ping}ping"), pings.put_nowait))
+        pong = await alice.plugin["xep_0199"].send_ping(f"{room}/Bob", timeout=WAIT)
+        assert pong["type"] == "result" and pong["from"] == f"{room}/Bob"
+        seen = await take(pings, "alice's ping at bob's client")
+        assert seen["from"] == f"{room}/Alice"
+        ask = alice.Iq()
+        ask["type"] = "get"
+        ask["to"] = f"{room}/Bob"
+        ET.SubElement(ask.xml, "{vcard-temp}vCard")
+        answer = await ask.send(timeout=WAIT)
+        assert answer["from"] == f"{room}/Bob"
+        assert answer.xml.find("{vcard-temp}vCard/{vcard-temp}FN").text == "Bob Occupant"
+        with pytest.raises(IqError) as nobody:
+            await alice.plugin["xep_0199"].send_ping(f"{room}/Nobody", timeout=WAIT)
+        assert nobody.value.condition == "item-not-found"
+    finally:
+        await close_all(alice, bob)
 
 
 @run

@@ -1,5 +1,6 @@
 //! IQs to the MUC service and its rooms: disco (XEP-0030 / XEP-0045 §6), `muc#admin` (§8-9),
-//! `muc#owner` (§10), room vCards (avatars), and XEP-0410 self-ping to an occupant JID.
+//! `muc#owner` (§10), room vCards (avatars), XEP-0410 self-ping to an occupant JID, and IQs
+//! between occupants.
 
 use std::sync::Arc;
 
@@ -63,6 +64,54 @@ pub async fn to_service(server: &Arc<Server>, muc: &Service, stanza: Element) {
     reply(server, &iq, answer).await;
 }
 
+/// A request to `room/nick`: XEP-0410 self-ping is answered here, anything else goes on to
+/// that occupant (`muc::private_iq`).
+async fn to_occupant(
+    server: &Arc<Server>,
+    muc: &Service,
+    room: &str,
+    nick: &str,
+    from: &FullJid,
+    stanza: Element,
+) {
+    let Some((iq, payload, is_set)) = request(stanza) else {
+        return;
+    };
+    let self_ping = !is_set && payload.is("ping", ns::PING);
+    let forwarded = muc.with_room(room, |r| match r.occupant(from) {
+        // XEP-0410: an occupant pinging its own occupant JID learns it is still joined.
+        Some(o) if self_ping && o.nick == nick => Ok(None),
+        _ => r.forward_iq_request(from, nick, iq.clone()).map(Some),
+    });
+    match forwarded {
+        Some(Ok(Some(out))) => fanout::deliver(server, vec![out]).await,
+        Some(Ok(None)) => reply(server, &iq, Ok(None)).await,
+        Some(Err(e)) => reply(server, &iq, Err(from_error(&e))).await,
+        None => {
+            let gone = Err((ErrorType::Cancel, DefinedCondition::ItemNotFound));
+            reply(server, &iq, gone).await;
+        }
+    }
+}
+
+/// An answer (`result` or `error`) to `room/nick` from an occupant's session or account, to a
+/// request the room forwarded: on to that occupant.
+pub async fn answer_to_occupant(
+    server: &Arc<Server>,
+    muc: &Service,
+    room: &str,
+    nick: &str,
+    from: &Jid,
+    stanza: Element,
+) {
+    let Ok(iq) = Iq::try_from(stanza) else {
+        return;
+    };
+    if let Some(Some(out)) = muc.with_room(room, |r| r.forward_iq_answer(from, nick, iq)) {
+        fanout::deliver(server, vec![out]).await;
+    }
+}
+
 fn public_rooms(muc: &Service) -> xmpp_parsers::disco::DiscoItemsResult {
     let rooms = muc.snapshot();
     let guards: Vec<_> = rooms
@@ -72,7 +121,7 @@ fn public_rooms(muc: &Service) -> xmpp_parsers::disco::DiscoItemsResult {
     disco::service_items(guards.iter().map(|g| &**g))
 }
 
-/// An IQ to a room or to an occupant.
+/// An IQ request to a room or to an occupant.
 pub async fn to_room(
     server: &Arc<Server>,
     muc: &Service,
@@ -81,6 +130,9 @@ pub async fn to_room(
     from: &FullJid,
     stanza: Element,
 ) {
+    if let Some(nick) = to.resource() {
+        return to_occupant(server, muc, room, nick.as_str(), from, stanza).await;
+    }
     let Some((iq, payload, is_set)) = request(stanza) else {
         return;
     };
@@ -91,17 +143,6 @@ pub async fn to_room(
             Err((ErrorType::Cancel, DefinedCondition::ItemNotFound)),
         )
         .await;
-    }
-    if let Some(nick) = to.resource() {
-        // XEP-0410: an occupant pinging its own occupant JID learns it is still joined.
-        let answer = muc
-            .with_room(room, |r| match r.occupant(from) {
-                Some(o) if o.nick == nick.as_str() && payload.is("ping", ns::PING) => Ok(None),
-                Some(_) => Err((ErrorType::Cancel, DefinedCondition::FeatureNotImplemented)),
-                None => Err(from_error(&MucError::NotOccupant)),
-            })
-            .unwrap_or(Err((ErrorType::Cancel, DefinedCondition::ItemNotFound)));
-        return reply(server, &iq, answer).await;
     }
     if is_set && payload.is("query", disco::NS_MAM) {
         return super::mam::query(server, muc, room, from, iq, payload).await;

@@ -107,6 +107,13 @@ pub async fn handle(server: &Arc<Server>, muc: &Service, stanza: Element) {
         }
         return;
     };
+    if stanza.is("iq", ns::DEFAULT_NS) && matches!(stanza.attr("type"), Some("result" | "error")) {
+        // Answers to requests the room passed on; from an account (a vCard) too.
+        if let Some(nick) = to.resource() {
+            iq::answer_to_occupant(server, muc, &room, nick.as_str(), &from, stanza).await;
+        }
+        return;
+    }
     let Ok(from) = from.try_into_full() else {
         // Occupants are sessions: a stanza from a bare JID has no one to answer.
         return;

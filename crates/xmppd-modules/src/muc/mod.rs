@@ -12,6 +12,7 @@ pub mod disco;
 pub mod history;
 pub mod messages;
 pub mod presence;
+pub mod private_iq;
 pub mod roles;
 pub mod room;
 
