@@ -1,6 +1,6 @@
 """XEP-0045 Multi-User Chat on conference.example.test: rooms, roles and affiliations, history,
-subject, invitations, disco, self-ping, IQs between occupants, and persistent rooms across a
-restart."""
+subject, invitations, disco, self-ping, IQs between occupants, voice requests, and persistent
+rooms across a restart."""
 
 import asyncio
 import os
@@ -150,6 +150,47 @@ async def test_occupants_reach_each_other_through_the_room(fresh_server):
         with pytest.raises(IqError) as nobody:
             await alice.plugin["xep_0199"].send_ping(f"{room}/Nobody", timeout=WAIT)
         assert nobody.value.condition == "item-not-found"
+    finally:
+        await close_all(alice, bob)
+
+
+def voice_form(**fields: str) -> ET.Element:
+    form = ET.Element(f"{{{DATA}}}x", type="submit")
+    for var, value in {"FORM_TYPE": "http://jabber.org/protocol/muc#request", **fields}.items():
+        field = ET.SubElement(form, f"{{{DATA}}}field", var=var)
+        ET.SubElement(field, f"{{{DATA}}}value").text = value
+    return form
+
+
+@run
+async def test_visitor_asks_for_voice_and_a_moderator_grants_it(fresh_server):
+    """§7.13 and §8.6: in a moderated room a visitor's request reaches the moderator as a form;
+    submitting it with muc#request_allow makes the visitor a participant, seen by everyone."""
+    alice, bob = [await muc_client(fresh_server, u) for u in ("alice", "bob")]
+    try:
+        room = await create(alice, "hushed", "Alice", **{"muc#roomconfig_moderatedroom": "1"})
+        presence, *_ = await join(bob, room, "Bob")
+        assert presence["muc"]["role"] == "visitor"
+        requests: asyncio.Queue = asyncio.Queue()
+        alice.register_handler(Callback(
+            "e2e muc voice request", MatchXPath(f"{{jabber:client}}message/{{{DATA}}}x"),
+            requests.put_nowait))
+        roles = events(bob, f"muc::{room}::presence")
+        ask = bob.Message()
+        ask["to"] = room
+        ask.append(voice_form(**{"muc#role": "participant"}))
+        ask.send()
+        request = await take(requests, "the voice request at the moderator")
+        assert request["from"] == room
+        fields = {f.get("var"): f.findtext(f"{{{DATA}}}value")
+                  for f in request.xml.iter(f"{{{DATA}}}field")}
+        assert fields["muc#roomnick"] == "Bob" and fields["muc#role"] == "participant"
+        grant = alice.Message()
+        grant["to"] = room
+        grant.append(voice_form(**{"muc#roomnick": "Bob", "muc#request_allow": "true"}))
+        grant.send()
+        voiced = await take(roles, "bob's new role", match=lambda p: p["from"] == f"{room}/Bob")
+        assert voiced["muc"]["role"] == "participant"
     finally:
         await close_all(alice, bob)
 

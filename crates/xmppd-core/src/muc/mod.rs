@@ -22,6 +22,7 @@ use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
 use xmppd_config::{Module, RoomCreation};
 use xmppd_modules::muc::config::RoomConfig;
 use xmppd_modules::muc::room::{Enter, Room};
+use xmppd_modules::muc::voice::VoiceForm;
 use xmppd_modules::muc::{Fanout, MucError};
 use xmppd_modules::stanza_error;
 
@@ -293,6 +294,13 @@ async fn message(
     if message.type_ == MessageType::Error {
         return;
     }
+    if to.resource().is_none() {
+        match VoiceForm::find(&message) {
+            Err(e) => return refuse(server, &stanza, &e).await,
+            Ok(Some(form)) => return voice(server, muc, room, from, &stanza, form).await,
+            Ok(None) => {}
+        }
+    }
     let invite = message
         .payloads
         .iter()
@@ -342,6 +350,35 @@ async fn message(
                 persist::save(server, muc, room).await;
             }
         }
+    }
+}
+
+/// A voice request to the room or a moderator's answer to one (§7.13, §8.6). Roles last as
+/// long as the session, so nothing is saved.
+async fn voice(
+    server: &Arc<Server>,
+    muc: &Service,
+    room: &str,
+    from: &FullJid,
+    stanza: &Element,
+    form: VoiceForm,
+) {
+    let result = muc.with_room(room, |r| match form {
+        VoiceForm::Request => r.request_voice(from),
+        VoiceForm::Decision { nick, allow } => r.decide_voice(from, &nick, allow),
+    });
+    match result {
+        None => {
+            refuse_with(
+                server,
+                stanza,
+                ErrorType::Cancel,
+                DefinedCondition::ItemNotFound,
+            )
+            .await
+        }
+        Some(Err(e)) => refuse(server, stanza, &e).await,
+        Some(Ok(out)) => fanout::deliver(server, out).await,
     }
 }
 

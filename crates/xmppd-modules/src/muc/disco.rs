@@ -54,6 +54,7 @@ pub fn room_info(room: &Room, jid: &BareJid) -> DiscoInfoResult {
         xmpp_parsers::ns::MUC.to_owned(),
         "vcard-temp".to_owned(),
         "urn:xmpp:ping".to_owned(),
+        super::voice::NS_REQUEST.to_owned(),
         pick(c.persistent, "muc_persistent", "muc_temporary"),
         pick(c.public, "muc_public", "muc_hidden"),
         pick(c.members_only, "muc_membersonly", "muc_open"),

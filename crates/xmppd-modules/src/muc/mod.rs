@@ -15,6 +15,7 @@ pub mod presence;
 pub mod private_iq;
 pub mod roles;
 pub mod room;
+pub mod voice;
 
 #[cfg(test)]
 mod tests;
