@@ -139,6 +139,7 @@ pub struct Runtime {
     /// Absolute, or relative to the current folder when the spec came from stdin.
     pub state_dir: PathBuf,
     pub limits: Limits,
+    pub worker_threads: Option<u32>,
 }
 
 /// Resolves a spec path against the spec file's folder.
@@ -243,6 +244,7 @@ impl Model {
                 images,
                 state_dir: resolve(base, &spec.runtime.state_dir),
                 limits: spec.runtime.limits.clone(),
+                worker_threads: spec.runtime.worker_threads,
             },
         };
         Ok((model, d))

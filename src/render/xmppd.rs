@@ -160,8 +160,10 @@ pub fn config(model: &Model) -> xc::Config {
         contact: None,
         mam: xc::Mam::default(),
         s2s: xc::S2s::default(),
-        // xmppd's default: one per CPU core the container may use.
-        worker_threads: None,
+        worker_threads: model
+            .runtime
+            .worker_threads
+            .and_then(|n| usize::try_from(n).ok()),
     }
 }
 
@@ -213,5 +215,34 @@ mod tests {
         assert!(muc_of(QUICKSTART).lock_new_rooms);
         let open = QUICKSTART.replace("  muc: {}\n", "  muc:\n    lock_new_rooms: false\n");
         assert!(!muc_of(&open).lock_new_rooms);
+    }
+
+    #[test]
+    fn worker_threads_pass_through_and_zero_is_refused_where_written() {
+        let with = |threads: &str| {
+            QUICKSTART.replace(
+                "  state_dir: .state/quickstart\n",
+                &format!("  state_dir: .state/quickstart\n  worker_threads: {threads}\n"),
+            )
+        };
+        let v = validate_text(QUICKSTART, Path::new(".")).expect("parses");
+        assert_eq!(
+            config(v.model.as_ref().expect("valid")).worker_threads,
+            None
+        );
+        let v = validate_text(&with("1"), Path::new(".")).expect("parses");
+        assert_eq!(
+            config(v.model.as_ref().expect("valid")).worker_threads,
+            Some(1)
+        );
+        let v = validate_text(&with("0"), Path::new(".")).expect("parses");
+        assert!(v.model.is_none());
+        assert!(
+            v.diagnostics
+                .iter()
+                .any(|d| d.path == "runtime.worker_threads"),
+            "{:?}",
+            v.diagnostics
+        );
     }
 }

@@ -120,6 +120,11 @@ pub struct Runtime {
     pub state_dir: PathBuf,
     /// Limits on what a stranger can send.
     pub limits: Limits,
+    /// Threads xmppd runs connections on; by default one per CPU core the container may use.
+    /// One costs the least CPU per stanza on a small server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1024))]
+    pub worker_threads: Option<u32>,
 }
 
 impl Default for Runtime {
@@ -129,6 +134,7 @@ impl Default for Runtime {
             images: Images::default(),
             state_dir: PathBuf::from(".state"),
             limits: Limits::default(),
+            worker_threads: None,
         }
     }
 }
