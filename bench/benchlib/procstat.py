@@ -53,33 +53,29 @@ def cpu_seconds(pid):
     return total / CLK_TCK
 
 
-def written_bytes(pid):
-    """Bytes pid and its live descendants passed to write(2) and kin (`wchar` of proc(5)'s
-    /proc/PID/io): for tsung, mostly the stanzas it sends."""
+def _summed(pid, name, key):
+    """The number after `key` in /proc/P/`name`, summed over pid and its live descendants."""
     total = 0
     for p in tree(pid):
         try:
-            with open(f"/proc/{p}/io", encoding="ascii") as f:
+            with open(f"/proc/{p}/{name}", encoding="ascii") as f:
                 for line in f:
-                    if line.startswith("wchar:"):
+                    if line.startswith(key):
                         total += int(line.split()[1])
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
     return total
 
 
+def written_bytes(pid):
+    """Bytes pid and its live descendants passed to write(2) and kin (`wchar` of proc(5)'s
+    /proc/PID/io): for tsung, mostly the stanzas it sends."""
+    return _summed(pid, "io", "wchar:")
+
+
 def rss_kib(pid):
     """Sum of VmRSS over pid and its descendants, in KiB."""
-    total = 0
-    for p in tree(pid):
-        try:
-            with open(f"/proc/{p}/status", encoding="ascii") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return total
+    return _summed(pid, "status", "VmRSS:")
 
 
 def find_descendant(pid, names):

@@ -65,31 +65,9 @@ impl Room {
 mod tests {
     use super::*;
     use crate::muc::config::RoomConfig;
-    use crate::muc::room::Enter;
-    use chrono::Utc;
-    use jid::{BareJid, FullJid};
+    use crate::muc::tests::room_with;
+    use jid::FullJid;
     use minidom::Element;
-    use xmpp_parsers::presence::{Presence, Type as PresenceType};
-
-    fn room_with(occupants: &[(&FullJid, &str)]) -> Room {
-        let mut room = Room::create(
-            BareJid::new("room@conf.x.test").unwrap(),
-            occupants[0].0.to_bare(),
-            RoomConfig::new(20),
-        );
-        room.locked = false;
-        for (i, (jid, nick)) in occupants.iter().enumerate() {
-            let enter = Enter {
-                from: jid,
-                nick,
-                presence: Presence::new(PresenceType::None),
-                password: None,
-                history: None,
-            };
-            room.enter(enter, i == 0, Utc::now()).unwrap();
-        }
-        room
-    }
 
     fn iq(xml: &str) -> Iq {
         Iq::try_from(xml.parse::<Element>().unwrap()).unwrap()
@@ -99,7 +77,7 @@ mod tests {
     fn requests_and_answers_cross_under_occupant_jids() {
         let alice = FullJid::new("alice@x.test/phone").unwrap();
         let bob = FullJid::new("bob@y.test/desk").unwrap();
-        let room = room_with(&[(&alice, "Alice"), (&bob, "Bob")]);
+        let room = room_with(RoomConfig::new(20), &[(&alice, "Alice"), (&bob, "Bob")]);
         let ask = iq(
             "<iq xmlns='jabber:client' type='get' id='v1' from='alice@x.test/phone' \
                       to='room@conf.x.test/Bob'><query xmlns='jabber:iq:version'/></iq>",
@@ -144,7 +122,7 @@ mod tests {
     fn vcard_requests_go_to_the_account_and_its_answer_comes_back() {
         let alice = FullJid::new("alice@x.test/phone").unwrap();
         let bob = FullJid::new("bob@y.test/desk").unwrap();
-        let room = room_with(&[(&alice, "Alice"), (&bob, "Bob")]);
+        let room = room_with(RoomConfig::new(20), &[(&alice, "Alice"), (&bob, "Bob")]);
         let ask = iq("<iq xmlns='jabber:client' type='get' id='c1'>\
                       <vCard xmlns='vcard-temp'/></iq>");
         let out = room.forward_iq_request(&alice, "Bob", ask).unwrap();

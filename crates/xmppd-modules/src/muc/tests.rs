@@ -27,6 +27,17 @@ fn enter<'a>(from: &'a FullJid, nick: &'a str) -> Enter<'a> {
     }
 }
 
+/// An unlocked room `room@conf.x.test` with `config`, owned by the first of `occupants`, who
+/// all entered in order under their nicks (for the tests of the other rule files too).
+pub(super) fn room_with(config: RoomConfig, occupants: &[(&FullJid, &str)]) -> Room {
+    let mut room = Room::create(bare("room@conf.x.test"), occupants[0].0.to_bare(), config);
+    room.locked = false;
+    for (i, (jid, nick)) in occupants.iter().enumerate() {
+        room.enter(enter(jid, nick), i == 0, Utc::now()).unwrap();
+    }
+    room
+}
+
 /// A configured (unlocked) room owned by alice, who is in it as "Alice".
 fn room() -> (Room, FullJid) {
     let alice = full("alice@x.test/a");

@@ -142,32 +142,13 @@ fn labelled(mut field: Field, label: &str) -> Field {
 mod tests {
     use super::*;
     use crate::muc::config::RoomConfig;
-    use crate::muc::room::Enter;
-    use chrono::Utc;
-    use jid::BareJid;
+    use crate::muc::tests::room_with;
     use minidom::Element;
-    use xmpp_parsers::presence::{Presence, Type as PresenceType};
 
     fn moderated_room(owner: &FullJid, visitor: &FullJid) -> Room {
         let mut config = RoomConfig::new(20);
         config.moderated = true;
-        let mut room = Room::create(
-            BareJid::new("room@conf.x.test").unwrap(),
-            owner.to_bare(),
-            config,
-        );
-        room.locked = false;
-        for (i, (jid, nick)) in [(owner, "Owner"), (visitor, "Quiet")].iter().enumerate() {
-            let enter = Enter {
-                from: jid,
-                nick,
-                presence: Presence::new(PresenceType::None),
-                password: None,
-                history: None,
-            };
-            room.enter(enter, i == 0, Utc::now()).unwrap();
-        }
-        room
+        room_with(config, &[(owner, "Owner"), (visitor, "Quiet")])
     }
 
     fn message_with(form: &str) -> Message {
