@@ -104,6 +104,7 @@ async def test_both_sides_archived_with_paging_and_filters(server):
         # RSM paging forwards: three pages of three, the last complete.
         bodies, fin = await page(a, rsm={"max": 3})
         assert bodies == ["n0", "n1", "n2"] and fin.get("complete") != "true"
+        assert rsm_text(fin, "count") == "7"  # every match, not the page
         bodies, fin = await page(a, rsm={"max": 3, "after": rsm_text(fin, "last")})
         assert bodies == ["n3", "n4", "from pia"] and fin.get("complete") != "true"
         bodies, fin = await page(a, rsm={"max": 3, "after": rsm_text(fin, "last")})
@@ -117,8 +118,8 @@ async def test_both_sides_archived_with_paging_and_filters(server):
         assert bodies == ["n0"] and fin.get("complete") == "true"
 
         # Filters: with, start, end.
-        bodies, _ = await page(a, with_jid=c.boundjid.bare)
-        assert bodies == ["from pia"]
+        bodies, fin = await page(a, with_jid=c.boundjid.bare)
+        assert bodies == ["from pia"] and rsm_text(fin, "count") == "1"
         bodies, _ = await page(a, start=mid)
         assert bodies == ["reply"]
         bodies, _ = await page(a, start=before, end=mid, with_jid=olaf)

@@ -175,14 +175,15 @@ pub fn result_message(
     out
 }
 
-/// The `<fin/>` ending a query: first and last stanza ids of the page.
-pub fn fin(complete: bool, first: Option<String>, last: Option<String>) -> Fin {
+/// The `<fin/>` ending a query: first and last stanza ids of the page, and how many messages
+/// match the query in all.
+pub fn fin(complete: bool, first: Option<String>, last: Option<String>, count: u64) -> Fin {
     Fin {
         complete,
         set: SetResult {
             first: first.map(|item| First { index: None, item }),
             last,
-            count: None,
+            count: Some(usize::try_from(count).unwrap_or(usize::MAX)),
         },
     }
 }

@@ -137,7 +137,7 @@ fn serialises_result_and_fin() {
     assert_eq!(out.attr("from"), Some("romeo@montague.lit"));
     assert_eq!(out.attr("to"), Some("romeo@montague.lit/orchard"));
 
-    let fin: Element = fin(true, Some("a".into()), Some("b".into())).into();
+    let fin: Element = fin(true, Some("a".into()), Some("b".into()), 12).into();
     assert_eq!(fin.attr("complete"), Some("true"));
     let set = fin.get_child("set", xmpp_parsers::ns::RSM).unwrap();
     assert_eq!(
@@ -149,6 +149,12 @@ fn serialises_result_and_fin() {
     assert_eq!(
         set.get_child("last", xmpp_parsers::ns::RSM).unwrap().text(),
         "b"
+    );
+    assert_eq!(
+        set.get_child("count", xmpp_parsers::ns::RSM)
+            .unwrap()
+            .text(),
+        "12"
     );
 }
 

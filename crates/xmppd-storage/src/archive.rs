@@ -74,6 +74,8 @@ pub struct ArchivePage {
     pub items: Vec<Archived>,
     /// True when no entry matches beyond this page in the direction of the query.
     pub complete: bool,
+    /// How many entries match the filter in all (XEP-0059 `<count/>`), whatever the page.
+    pub count: u64,
 }
 
 /// Message archives.
@@ -201,6 +203,20 @@ impl Archive for Storage {
                 .await
                 .map_err(StorageError::query("archive_page", ERR_OP))?
         });
+        let count: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM archive \
+                 WHERE owner = $1 AND ($2 IS NULL OR with_jid = $2) \
+                 AND ($3 IS NULL OR stored_at >= $3) AND ($4 IS NULL OR stored_at <= $4)",
+            )
+            .bind(owner)
+            .bind(filter.with.as_deref())
+            .bind(start)
+            .bind(end)
+            .fetch_one(pool)
+            .await
+            .map_err(StorageError::query("archive_page", ERR_OP))?
+        });
         let complete = rows.len() <= filter.max as usize;
         rows.truncate(filter.max as usize);
         if backwards {
@@ -215,7 +231,11 @@ impl Archive for Storage {
                 stanza,
             })
             .collect();
-        Ok(ArchivePage { items, complete })
+        Ok(ArchivePage {
+            items,
+            complete,
+            count: u64::try_from(count).unwrap_or(0),
+        })
     }
 
     async fn prune_archive(&self, before: SystemTime) -> Result<u64> {

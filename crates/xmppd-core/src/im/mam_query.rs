@@ -193,5 +193,8 @@ pub(crate) async fn results(
             )
         })
         .collect();
-    Ok((results, rules::fin(page.complete, first, last).into()))
+    Ok((
+        results,
+        rules::fin(page.complete, first, last, page.count).into(),
+    ))
 }
